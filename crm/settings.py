@@ -1,0 +1,25 @@
+"""Where things live: project root, warehouse files, and the environment variables that move them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DEFAULT_DB = PROJECT_ROOT / "warehouse" / "crm.duckdb"
+DB_ENV = "CRM_DB"
+
+
+def resolve_db(db: str | os.PathLike[str] | None = None) -> Path:
+    """The working warehouse: `--db`, else `$CRM_DB`, else `warehouse/crm.duckdb`."""
+    chosen = db or os.environ.get(DB_ENV) or DEFAULT_DB
+    return Path(chosen).expanduser().resolve()
+
+
+def published_db(db: Path) -> Path:
+    """The file dashboards read: marts copied out of the working warehouse after the gate passes.
+
+    Kept beside the working file so that `--db` moves both together.
+    """
+    return db.with_name(f"{db.stem}.published{db.suffix or '.duckdb'}")
