@@ -1,4 +1,4 @@
-"""Where things live: project root, warehouse files, and the environment variables that move them."""
+"""Where things live: project root, warehouse files, and the variables that move them."""
 
 from __future__ import annotations
 

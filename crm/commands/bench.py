@@ -1,0 +1,12 @@
+"""Placeholder until its owner lands it."""
+
+from crm.errors import UserError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("bench", help="(not built yet)")
+    parser.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    raise UserError("'crm bench' is not built yet")

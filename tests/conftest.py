@@ -1,0 +1,83 @@
+"""Shared, session-scoped fixtures: one generated dataset and the warehouses built from it.
+
+Each fixture calls the library (not the CLI) and works on copies, so a test that mutates a
+warehouse never disturbs another.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+TINY_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Sample exports at the tiny scale with the default fault rate (read-only for tests)."""
+    from generator import generate
+
+    out = tmp_path_factory.mktemp("tiny_data")
+    generate(out, scale="tiny", seed=TINY_SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def clean_tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Sample exports at the tiny scale with no planted faults."""
+    from generator import generate
+
+    out = tmp_path_factory.mktemp("clean_tiny_data")
+    generate(out, scale="tiny", seed=TINY_SEED, fault_rate=0.0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def _ingested_tiny(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ingestion import ingest
+
+    db = tmp_path_factory.mktemp("ingested") / "crm.duckdb"
+    ingest(tiny_data, db)
+    return db
+
+
+@pytest.fixture
+def ingested_db(_ingested_tiny: Path, tmp_path: Path) -> Path:
+    """A private copy of the tiny dataset ingested into raw.*."""
+    db = tmp_path / "crm.duckdb"
+    shutil.copy(_ingested_tiny, db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def _built_tiny(_ingested_tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from crm.build import build
+
+    db = tmp_path_factory.mktemp("built") / "crm.duckdb"
+    shutil.copy(_ingested_tiny, db)
+    result = build(db)
+    assert result.success, result.summary
+    return db
+
+
+@pytest.fixture
+def built_db(_built_tiny: Path, tmp_path: Path) -> Path:
+    """A private copy of the tiny warehouse after a full `dbt build` (raw + staging + marts)."""
+    db = tmp_path / "crm.duckdb"
+    shutil.copy(_built_tiny, db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def published_tiny(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole pipeline (ingest → build → quality → publish) on the tiny data; returns the
+    working warehouse path. The published file is `crm.settings.published_db(path)`.
+    Treat as read-only."""
+    from crm.pipeline import run_pipeline
+
+    db = tmp_path_factory.mktemp("pipeline") / "crm.duckdb"
+    result = run_pipeline(tiny_data, db)
+    assert result.published, result.summary
+    return db
