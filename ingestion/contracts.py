@@ -35,6 +35,9 @@ class ColumnContract:
     max: float | None = None
     not_future: bool = False
     accepted_values: tuple[str, ...] | None = None
+    # Reject code for a min/max violation when the generic ones (negative_amount,
+    # out_of_range) are not what downstream counts, e.g. csat_out_of_range.
+    range_code: str | None = None
 
     @property
     def duckdb_type(self) -> str:
@@ -102,6 +105,7 @@ def _column(spec: dict) -> ColumnContract:
         max=spec.get("max"),
         not_future=bool(spec.get("not_future", False)),
         accepted_values=tuple(values) if values is not None else None,
+        range_code=spec.get("range_code"),
     )
 
 

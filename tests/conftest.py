@@ -81,3 +81,7 @@ def published_tiny(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
     result = run_pipeline(tiny_data, db)
     assert result.published, result.summary
     return db
+
+
+# --- dashboards (issue 6): the published warehouse the dashboard tests read --------------------
+from test_dashboard_support import dashboard_published, failed_gate_published  # noqa: E402, F401

@@ -1,12 +1,38 @@
-"""Placeholder until its owner lands it."""
+"""`crm quality`: run every GX suite, record the history, build the Data Docs."""
 
-from crm.errors import UserError
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from crm.commands._common import add_db_option
+from crm.settings import resolve_db
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("quality", help="(not built yet)")
+    parser = subparsers.add_parser(
+        "quality",
+        help="run the data-quality suites (exit 1 when a critical check fails)",
+        description="Validate the warehouse with the Great Expectations suites in "
+        "quality/suites/, append the run to quality.runs / quality.results and build the "
+        "Data Docs. Exits 1 when any critical expectation fails.",
+    )
+    add_db_option(parser)
+    parser.add_argument(
+        "--reports",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="where the Data Docs go (default: reports/ for the project warehouse, "
+        "else beside the --db file)",
+    )
     parser.set_defaults(func=_run)
 
 
-def _run(args) -> int:
-    raise UserError("'crm quality' is not built yet")
+def _run(args: argparse.Namespace) -> int:
+    from quality import run_quality
+    from quality.summary import render
+
+    run = run_quality(resolve_db(args.db), reports_dir=args.reports)
+    render(run)
+    return 0 if run.passed else 1

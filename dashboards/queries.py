@@ -1,0 +1,645 @@
+"""Every SQL the dashboards run, as parameterised statements over the published marts.
+
+User input (filters, the search box) only ever travels as named parameters (`$name`); the SQL
+text is fixed per query, chosen among constant fragments. Functions here are pure: they return
+a `Query` that the caching layer (data.py) or the benchmark executes.
+
+Filters: the date range applies to each fact's own date; region, acquisition channel and segment
+are attributes of the person (`marts.customer_360`) and restrict facts to those people.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import pairwise
+from typing import Any
+
+C360 = "wh.marts.customer_360"
+ORDERS = "wh.marts.fct_orders"
+TICKETS = "wh.marts.fct_tickets"
+EVENTS = "wh.marts.fct_campaign_events"
+CAMPAIGNS = "wh.marts.dim_campaigns"
+CAMPAIGN_PERF = "wh.marts.mart_campaign_performance"
+CLV = "wh.marts.mart_clv_predictions"
+IDENTITIES = "wh.marts.customer_identities"
+RUNS = "wh.quality.runs"
+RESULTS = "wh.quality.results"
+PUBLICATIONS = "wh.quality.publications"
+REJECTS = "wh.ops.rejects"
+LOADS = "wh.ops.loads"
+
+# customer_360 columns the global filters read (one place to follow the mart's contract).
+FILTER_COLUMNS = {"regions": "region", "channels": "acquisition_channel", "segments": "rfm_segment"}
+_PARAM = re.compile(r"\$([a-z_]+)")
+STAGES = ("lead", "mql", "sql", "opportunity", "customer")
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date
+    regions: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+
+    @property
+    def customer_filtered(self) -> bool:
+        return bool(self.regions or self.channels or self.segments)
+
+    def previous(self) -> Filters:
+        """The period of the same length just before this one (for period-over-period change)."""
+        length = self.end - self.start
+        end = self.start.fromordinal(self.start.toordinal() - 1)
+        return Filters(end - length, end, self.regions, self.channels, self.segments)
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str
+    params: tuple[tuple[str, Any], ...] = field(default=())
+
+    @property
+    def param_dict(self) -> dict[str, Any]:
+        return dict(self.params)
+
+
+def _params(f: Filters, **extra: Any) -> tuple[tuple[str, Any], ...]:
+    values: dict[str, Any] = {"start": f.start, "end": f.end}
+    for name in FILTER_COLUMNS:
+        if getattr(f, name):
+            values[name] = list(getattr(f, name))
+    values.update(extra)
+    return tuple(sorted(values.items()))
+
+
+def scope(f: Filters, column: str = "customer_key") -> str:
+    """`and <column> in (people matching the person filters)`, or nothing when none is set."""
+    if not f.customer_filtered:
+        return ""
+    clauses = [
+        f"and {col} = any(${name})" for name, col in FILTER_COLUMNS.items() if getattr(f, name)
+    ]
+    return f"and {column} in (select customer_key from {C360} where true {' '.join(clauses)})"
+
+
+def _q(sql: str, f: Filters, **extra: Any) -> Query:
+    # DuckDB rejects named parameters the statement does not use: pass only the referenced ones.
+    used = set(_PARAM.findall(sql))
+    return Query(sql, tuple((k, v) for k, v in _params(f, **extra) if k in used))
+
+
+# --- sidebar -------------------------------------------------------------------------------
+
+
+def date_bounds() -> Query:
+    return Query(
+        f"select min(order_date) as first_date, max(order_date) as last_date from {ORDERS}"
+    )
+
+
+def filter_options(name: str) -> Query:
+    column = FILTER_COLUMNS[name]
+    return Query(
+        f"select distinct {column} as value from {C360} where {column} is not null order by 1"
+    )
+
+
+# --- overview ------------------------------------------------------------------------------
+
+
+def overview_kpis(f: Filters) -> Query:
+    """One row of headline KPIs for the period (callers run it for the previous period too)."""
+    return _q(
+        f"""
+        with revenue_orders as (
+            select customer_key, order_date, net_revenue
+            from {ORDERS}
+            where is_revenue {scope(f)}
+        ),
+        in_period as (
+            select * from revenue_orders where order_date between $start and $end
+        ),
+        previous_active as (
+            select distinct customer_key from revenue_orders
+            where order_date between $prev_start and $prev_end
+        ),
+        first_orders as (
+            select customer_key, min(order_date) as first_order_date
+            from revenue_orders group by customer_key
+        ),
+        active as (select distinct customer_key from in_period),
+        tickets as (
+            select csat_score
+            from {TICKETS}
+            where has_csat and created_date between $start and $end {scope(f)}
+        ),
+        spend as (
+            select sum(spend_reporting) as spend
+            from {CAMPAIGNS} where start_date between $start and $end
+        ),
+        clv as (
+            select avg(predicted_clv_12m) as avg_clv
+            from {CLV} where customer_key in (select customer_key from active)
+        )
+        select
+            (select coalesce(sum(net_revenue), 0) from in_period) as revenue,
+            (select count(*) from in_period) as orders,
+            (select count(*) from active) as active_customers,
+            (select count(*) from first_orders
+                where first_order_date between $start and $end) as new_customers,
+            (select count(*) from previous_active where customer_key in
+                (select customer_key from active))
+                / nullif((select count(*) from previous_active), 0) as retention,
+            (select avg(case when csat_score >= 4 then 1.0 else 0.0 end) from tickets) as csat,
+            (select avg_clv from clv) as avg_clv,
+            (select spend from spend) as marketing_spend
+        """,
+        f,
+        prev_start=f.previous().start,
+        prev_end=f.previous().end,
+    )
+
+
+def revenue_trend(f: Filters) -> Query:
+    return _q(
+        f"""
+        select
+            date_trunc('month', order_date) as month,
+            sum(net_revenue) as revenue,
+            count(distinct customer_key) as active_customers
+        from {ORDERS}
+        where is_revenue and order_date between $start and $end {scope(f)}
+        group by 1 order by 1
+        """,
+        f,
+    )
+
+
+def csat_trend(f: Filters) -> Query:
+    return _q(
+        f"""
+        select
+            date_trunc('month', created_date) as month,
+            count(*) as tickets,
+            avg(case when csat_score >= 4 then 1.0 else 0.0 end)
+                filter (where has_csat) as csat,
+            avg(case when is_sla_breached then 1.0 else 0.0 end) as sla_breach_rate
+        from {TICKETS}
+        where created_date between $start and $end {scope(f)}
+        group by 1 order by 1
+        """,
+        f,
+    )
+
+
+# --- customers & value ---------------------------------------------------------------------
+
+_ACTIVE_PEOPLE = f"""
+    customer_key in (
+        select customer_key from {ORDERS}
+        where is_revenue and order_date between $start and $end
+    )
+"""
+
+
+def segment_summary(f: Filters) -> Query:
+    return _q(
+        f"""
+        select
+            coalesce(rfm_segment, '—') as rfm_segment,
+            count(*) as customers,
+            sum(net_revenue) as net_revenue,
+            avg(p.predicted_clv_12m) as avg_predicted_clv
+        from {C360} as c
+        left join {CLV} as p using (customer_key)
+        where {_ACTIVE_PEOPLE} {scope(f)}
+        group by 1 order by customers desc
+        """,
+        f,
+    )
+
+
+def value_tier_summary(f: Filters) -> Query:
+    return _q(
+        f"""
+        select
+            coalesce(value_tier, '—') as value_tier,
+            coalesce(p.churn_risk, '—') as churn_risk,
+            count(*) as customers,
+            sum(p.predicted_clv_12m) as predicted_clv
+        from {C360} as c
+        left join {CLV} as p using (customer_key)
+        where {_ACTIVE_PEOPLE} {scope(f)}
+        group by 1, 2 order by 1, 2
+        """,
+        f,
+    )
+
+
+def clv_histogram(f: Filters, bins: int) -> Query:
+    """Predicted 12-month CLV in equal-width bins up to its 99th percentile (tail in the last)."""
+    return _q(
+        f"""
+        with values as (
+            select predicted_clv_12m as clv
+            from {CLV}
+            where predicted_clv_12m is not null and {_ACTIVE_PEOPLE} {scope(f)}
+        ),
+        bounds as (
+            select greatest(quantile_cont(clv, 0.99), 1e-9) / $bins as width from values
+        )
+        select
+            least(floor(clv / width), $bins - 1) * width as bin_start,
+            width,
+            count(*) as customers
+        from values, bounds
+        group by all order by 1
+        """,
+        f,
+        bins=bins,
+    )
+
+
+def customers_at_risk(
+    f: Filters, tiers: tuple[str, ...], risks: tuple[str, ...], limit: int
+) -> Query:
+    return _q(
+        f"""
+        select
+            c.customer_key, c.full_name, c.email, c.phone, c.region, c.acquisition_channel,
+            c.rfm_segment, c.value_tier, p.churn_risk, p.p_alive, c.orders, c.net_revenue,
+            p.predicted_clv_12m, c.last_order_date
+        from {C360} as c
+        inner join {CLV} as p using (customer_key)
+        where c.value_tier = any($tiers) and p.churn_risk = any($risks)
+            and {_ACTIVE_PEOPLE} {scope(f)}
+        order by predicted_clv_12m desc nulls last, customer_key
+        limit $limit
+        """,
+        f,
+        tiers=list(tiers),
+        risks=list(risks),
+        limit=limit,
+    )
+
+
+# --- retention -----------------------------------------------------------------------------
+
+
+def retention_cohorts(f: Filters) -> Query:
+    """First-revenue-order month cohorts starting in the period, followed up to its end."""
+    return _q(
+        f"""
+        with orders as (
+            select customer_key, date_trunc('month', order_date) as order_month, net_revenue
+            from {ORDERS}
+            where is_revenue and order_date <= $end {scope(f)}
+        ),
+        cohorts as (
+            select customer_key, min(order_month) as cohort_month
+            from orders group by customer_key
+        ),
+        activity as (
+            select
+                c.cohort_month,
+                datediff('month', c.cohort_month, o.order_month) as months_since,
+                count(distinct o.customer_key) as active_customers,
+                sum(o.net_revenue) as revenue
+            from orders as o
+            inner join cohorts as c on c.customer_key = o.customer_key
+            where c.cohort_month >= date_trunc('month', $start::date)
+            group by all
+        )
+        select
+            cohort_month,
+            months_since,
+            first_value(active_customers) over cohort as cohort_size,
+            active_customers,
+            revenue,
+            active_customers / first_value(active_customers) over cohort as customer_retention,
+            revenue / nullif(first_value(revenue) over cohort, 0) as revenue_retention
+        from activity
+        window cohort as (partition by cohort_month order by months_since)
+        order by cohort_month, months_since
+        """,
+        f,
+    )
+
+
+def repeat_purchase(f: Filters) -> Query:
+    return _q(
+        f"""
+        with buyers as (
+            select customer_key, count(*) as orders
+            from {ORDERS}
+            where is_revenue and order_date between $start and $end {scope(f)}
+            group by customer_key
+        )
+        select
+            count(*) as buyers,
+            count(*) filter (where orders >= 2) as repeat_buyers,
+            count(*) filter (where orders >= 2) / nullif(count(*), 0) as repeat_purchase_rate
+        from buyers
+        """,
+        f,
+    )
+
+
+# --- funnel --------------------------------------------------------------------------------
+
+_STAGE_COUNTS = ",\n".join(f"count(c.{stage}_at) as reached_{stage}" for stage in STAGES)
+_STAGE_DAYS = ",\n".join(
+    f"median(datediff('day', c.{a}_at, c.{b}_at)) as median_days_{a}_to_{b}"
+    for a, b in pairwise(STAGES)
+)
+
+
+def _funnel(f: Filters, group: str | None, join: str = "") -> Query:
+    dims = f"{group}," if group else ""
+    group_by = "group by 1 order by reached_lead desc" if group else ""
+    return _q(
+        f"""
+        select
+            {dims}
+            {_STAGE_COUNTS},
+            {_STAGE_DAYS},
+            median(datediff('day', c.lead_at, c.customer_at)) as median_days_lead_to_customer
+        from {C360} as c
+        {join}
+        where cast(c.lead_at as date) between $start and $end {scope(f, "c.customer_key")}
+        {group_by}
+        """,
+        f,
+    )
+
+
+def funnel_overall(f: Filters) -> Query:
+    return _funnel(f, None)
+
+
+def funnel_by_channel(f: Filters) -> Query:
+    return _funnel(f, "coalesce(c.acquisition_channel, '—') as acquisition_channel")
+
+
+def funnel_by_campaign(f: Filters) -> Query:
+    return _funnel(
+        f,
+        "coalesce(campaigns.campaign_name, c.acquisition_campaign_id, '—') as acquisition_campaign",
+        f"left join {CAMPAIGNS} as campaigns on campaigns.campaign_id = c.acquisition_campaign_id",
+    )
+
+
+# --- service & CSAT ------------------------------------------------------------------------
+
+
+def service_kpis(f: Filters) -> Query:
+    return _q(
+        f"""
+        select
+            count(*) as tickets,
+            avg(case when csat_score >= 4 then 1.0 else 0.0 end)
+                filter (where has_csat) as csat,
+            avg(case when has_csat then 1.0 else 0.0 end) as response_rate,
+            median(first_response_business_minutes) / 60 as median_frt_hours,
+            median(resolution_business_minutes) / 60 as median_resolution_hours,
+            avg(case when is_sla_breached then 1.0 else 0.0 end) as sla_breach_rate,
+            avg(case when is_reopened then 1.0 else 0.0 end) as reopen_rate,
+            avg(case when is_one_touch then 1.0 else 0.0 end) as one_touch_rate
+        from {TICKETS}
+        where created_date between $start and $end {scope(f)}
+        """,
+        f,
+    )
+
+
+def duration_histogram(f: Filters, column: str, max_hours: int) -> Query:
+    """Hours of `column` (business minutes) in 4-hour bins, longer ones in the last bin."""
+    if column not in ("first_response_business_minutes", "resolution_business_minutes"):
+        raise ValueError(column)
+    return _q(
+        f"""
+        select
+            least(floor({column} / 60 / 4), $max_hours / 4 - 1) * 4 as hours_from,
+            count(*) as tickets
+        from {TICKETS}
+        where {column} is not null and created_date between $start and $end {scope(f)}
+        group by 1 order by 1
+        """,
+        f,
+        max_hours=max_hours,
+    )
+
+
+def service_breakdown(f: Filters, dimension: str) -> Query:
+    if dimension not in ("channel", "category", "agent"):
+        raise ValueError(dimension)
+    return _q(
+        f"""
+        select
+            coalesce({dimension}, '—') as {dimension},
+            count(*) as tickets,
+            avg(case when csat_score >= 4 then 1.0 else 0.0 end)
+                filter (where has_csat) as csat,
+            median(first_response_business_minutes) / 60 as median_frt_hours,
+            median(resolution_business_minutes) / 60 as median_resolution_hours,
+            avg(case when is_sla_breached then 1.0 else 0.0 end) as sla_breach_rate,
+            avg(case when is_reopened then 1.0 else 0.0 end) as reopen_rate
+        from {TICKETS}
+        where created_date between $start and $end {scope(f)}
+        group by 1 order by tickets desc
+        """,
+        f,
+    )
+
+
+# --- campaigns -----------------------------------------------------------------------------
+
+
+def campaign_engagement(f: Filters) -> Query:
+    """Per campaign: touches of the filtered people in the period, and the campaign's spend."""
+    counts = ",\n".join(
+        f"count(*) filter (where event_type = '{kind}') as {kind}"
+        for kind in ("sent", "delivered", "open", "click", "unsubscribe", "bounce", "conversion")
+    )
+    return _q(
+        f"""
+        with events as (
+            select campaign_id, {counts}
+            from {EVENTS}
+            where event_date between $start and $end {scope(f)}
+            group by campaign_id
+        )
+        select
+            c.campaign_id, c.campaign_name, c.channel, c.start_date, c.end_date,
+            c.spend_reporting as spend,
+            e.sent, e.delivered, e.open, e.click, e.unsubscribe, e.bounce, e.conversion,
+            e.delivered / nullif(e.sent, 0) as delivery_rate,
+            e.open / nullif(e.delivered, 0) as open_rate,
+            e.click / nullif(e.delivered, 0) as click_rate,
+            e.unsubscribe / nullif(e.delivered, 0) as unsubscribe_rate,
+            e.bounce / nullif(e.sent, 0) as bounce_rate
+        from {CAMPAIGNS} as c
+        inner join events as e on e.campaign_id = c.campaign_id
+        order by spend desc nulls last, c.campaign_id
+        """,
+        f,
+    )
+
+
+def campaign_performance(f: Filters, columns: frozenset[str]) -> Query:
+    """The KPI mart's per-campaign attribution, for campaigns running in the period."""
+    wanted = [
+        "campaign_id",
+        "campaign_name",
+        "channel",
+        "spend",
+        "conversions",
+        "first_touch_orders",
+        "last_touch_orders",
+        "first_touch_revenue",
+        "last_touch_revenue",
+        "new_customers",
+        "customer_acquisition_cost",
+        "roi",
+    ]
+    chosen = ", ".join(column for column in wanted if column in columns)
+    return _q(
+        f"""
+        select {chosen}
+        from {CAMPAIGN_PERF}
+        where campaign_id in (
+            select campaign_id from {CAMPAIGNS}
+            where start_date <= $end and coalesce(end_date, start_date) >= $start
+        )
+        order by 1
+        """,
+        f,
+    )
+
+
+# --- customer 360 --------------------------------------------------------------------------
+
+
+def search_customers(f: Filters, text: str, limit: int) -> Query:
+    """Customers whose key, name, email, phone digits or a source id contain `text`."""
+    pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return _q(
+        f"""
+        select customer_key, full_name, email, phone, region, rfm_segment, value_tier,
+            orders, net_revenue
+        from {C360}
+        where (
+            customer_key = $exact
+            or full_name ilike $pattern escape '\\'
+            or email ilike $pattern escape '\\'
+            or (length($digits) >= 4
+                and regexp_replace(phone, '[^0-9]', '', 'g') like '%' || $digits || '%')
+            or customer_key in (
+                select customer_key from {IDENTITIES} where source_contact_id = $exact
+            )
+        ) {scope(f)}
+        order by net_revenue desc nulls last, customer_key
+        limit $limit
+        """,
+        f,
+        exact=text.strip(),
+        pattern=pattern,
+        digits=digits,
+        limit=limit,
+    )
+
+
+def customer_profile(key: str) -> Query:
+    return Query(
+        f"""
+        select c.*, p.p_alive, p.predicted_clv_12m, p.churn_risk
+        from {C360} as c
+        left join {CLV} as p using (customer_key)
+        where c.customer_key = $key
+        """,
+        (("key", key),),
+    )
+
+
+def customer_identities(key: str) -> Query:
+    return Query(
+        f"""
+        select source_system, source_contact_id, match_rule
+        from {IDENTITIES} where customer_key = $key order by source_system, source_contact_id
+        """,
+        (("key", key),),
+    )
+
+
+def customer_timeline(key: str, limit: int) -> Query:
+    return Query(
+        f"""
+        select * from (
+            select ordered_at as occurred_at, 'order' as kind, order_id as reference,
+                order_status as detail, net_revenue as amount
+            from {ORDERS} where customer_key = $key
+            union all
+            select created_at, 'ticket', ticket_id,
+                concat_ws(' · ', channel, category, ticket_status), null
+            from {TICKETS} where customer_key = $key
+            union all
+            select e.occurred_at, 'campaign', e.campaign_id,
+                concat_ws(' · ', c.campaign_name, e.event_type), null
+            from {EVENTS} as e
+            left join {CAMPAIGNS} as c on c.campaign_id = e.campaign_id
+            where e.customer_key = $key
+        )
+        order by occurred_at desc
+        limit $limit
+        """,
+        (("key", key), ("limit", limit)),
+    )
+
+
+# --- data quality --------------------------------------------------------------------------
+
+
+def quality_runs() -> Query:
+    return Query(f"select * from {RUNS} order by started_at desc")
+
+
+def quality_results(run_id: str) -> Query:
+    return Query(f"select * from {RESULTS} where run_id = $run_id", (("run_id", run_id),))
+
+
+def quality_trend() -> Query:
+    return Query(
+        f"""
+        select
+            runs.run_id,
+            runs.started_at,
+            count(*) filter (where not results.success and results.severity = 'critical')
+                as failed_critical,
+            count(*) filter (where not results.success and results.severity <> 'critical')
+                as failed_warning
+        from {RUNS} as runs
+        left join {RESULTS} as results on results.run_id = runs.run_id
+        group by all order by runs.started_at
+        """
+    )
+
+
+def last_publication() -> Query:
+    return Query(f"select * from {PUBLICATIONS} order by published_at desc limit 1")
+
+
+def rejects_by_reason() -> Query:
+    return Query(
+        f"""
+        select entity, split_part(reason, ':', 1) as reason, count(*) as rows_rejected
+        from {REJECTS}
+        group by 1, 2 order by rows_rejected desc, 1, 2
+        """
+    )
+
+
+def loads() -> Query:
+    return Query(f"select * from {LOADS} order by started_at desc")

@@ -1,0 +1,79 @@
+"""Campaigns: engagement of the filtered people, spend, ROI and CAC, first- vs last-touch
+attribution (the attribution figures come from the KPI mart at campaign grain)."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards.components import chart, requires, table
+from dashboards.context import current
+from dashboards.i18n import t
+from dashboards.queries import (
+    CAMPAIGN_PERF,
+    CAMPAIGNS,
+    EVENTS,
+    campaign_engagement,
+    campaign_performance,
+)
+
+ctx = current()
+lang, f = ctx.lang, ctx.filters
+st.title(t("page.campaigns", lang))
+st.caption(t("campaigns.caption", lang, start=f.start, end=f.end))
+
+RATES = ("delivery_rate", "open_rate", "click_rate", "unsubscribe_rate", "bounce_rate")
+if requires(ctx, EVENTS, "event_type", "event_date") and requires(
+    ctx, CAMPAIGNS, "campaign_name", "spend_reporting", "start_date"
+):
+    engagement = ctx.frame(campaign_engagement(f))
+    top = engagement.nlargest(15, "delivered")
+    fig = go.Figure()
+    for rate in ("open_rate", "click_rate"):
+        fig.add_bar(x=top["campaign_name"], y=top[rate] * 100, name=t(f"col.{rate}", lang))
+    chart(
+        ctx,
+        fig,
+        "campaigns.chart.engagement",
+        "axis.campaign",
+        "axis.percent",
+        "campaigns_engagement",
+    )
+    table(
+        ctx,
+        engagement,
+        "campaign_engagement",
+        formats={"spend": "money"} | {rate: "percent" for rate in RATES},
+    )
+
+    st.subheader(t("campaigns.attribution", lang))
+    st.caption(t("campaigns.attribution.caption", lang))
+    if requires(ctx, CAMPAIGN_PERF, "campaign_id"):
+        columns = ctx.tables[CAMPAIGN_PERF.removeprefix("wh.")]
+        perf = ctx.frame(campaign_performance(f, columns))
+        first, last = "first_touch_revenue", "last_touch_revenue"
+        if {first, last, "campaign_name"} <= set(perf.columns):
+            fig = go.Figure()
+            fig.add_bar(x=perf["campaign_name"], y=perf[first], name=t(f"col.{first}", lang))
+            fig.add_bar(x=perf["campaign_name"], y=perf[last], name=t(f"col.{last}", lang))
+            chart(
+                ctx,
+                fig,
+                "campaigns.chart.attribution",
+                "axis.campaign",
+                "axis.revenue_cny",
+                "campaigns_attribution",
+            )
+        if {"roi", "campaign_name"} <= set(perf.columns):
+            fig = go.Figure(go.Bar(x=perf["campaign_name"], y=perf["roi"] * 100))
+            chart(ctx, fig, "campaigns.chart.roi", "axis.campaign", "axis.roi_pct", "campaigns_roi")
+        table(
+            ctx,
+            perf,
+            "campaign_performance",
+            formats={
+                "spend": "money",
+                first: "money",
+                last: "money",
+                "customer_acquisition_cost": "money",
+                "roi": "percent",
+            },
+        )

@@ -1,0 +1,46 @@
+{#- Portable helpers dbt's cross-database macros do not cover. Each dispatches, so an adapter
+    (spark, postgres, ...) can add its own implementation without touching the models. -#}
+
+{#- regexp_replace of every match (global). -#}
+{% macro regexp_replace_all(expression, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all', 'crm_analytics')(expression, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regexp_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{% macro spark__regexp_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}')
+{%- endmacro %}
+
+{#- Wall-clock time in `timezone` of a UTC timestamp (timestamp without time zone in, out). -#}
+{% macro from_utc(expression, timezone) -%}
+    {{ return(adapter.dispatch('from_utc', 'crm_analytics')(expression, timezone)) }}
+{%- endmacro %}
+
+{% macro default__from_utc(expression, timezone) -%}
+    cast((cast({{ expression }} as timestamp) at time zone 'UTC') at time zone '{{ timezone }}' as timestamp)
+{%- endmacro %}
+
+{% macro spark__from_utc(expression, timezone) -%}
+    from_utc_timestamp({{ expression }}, '{{ timezone }}')
+{%- endmacro %}
+
+{#- UTC timestamp of a wall-clock time in `timezone`. -#}
+{% macro to_utc(expression, timezone) -%}
+    {{ return(adapter.dispatch('to_utc', 'crm_analytics')(expression, timezone)) }}
+{%- endmacro %}
+
+{% macro default__to_utc(expression, timezone) -%}
+    cast((cast({{ expression }} as timestamp) at time zone '{{ timezone }}') at time zone 'UTC' as timestamp)
+{%- endmacro %}
+
+{% macro spark__to_utc(expression, timezone) -%}
+    to_utc_timestamp({{ expression }}, '{{ timezone }}')
+{%- endmacro %}
+
+{#- Day in the reporting time zone of a UTC timestamp. -#}
+{% macro reporting_date(expression) -%}
+    cast({{ from_utc(expression, var('reporting_timezone')) }} as date)
+{%- endmacro %}

@@ -1,0 +1,39 @@
+with source as (
+
+    select * from {{ source('raw', 'order_lines') }}
+
+),
+
+latest as (
+
+    {{ latest_version('source', ['order_line_id']) }}
+
+),
+
+renamed as (
+
+    select
+        trim(order_line_id) as order_line_id,
+        trim(order_id) as order_id,
+        trim(product_id) as product_id,
+        {{ clean_string('product_name') }} as product_name,
+        {{ clean_string('category') }} as category,
+        line_number,
+        quantity,
+        unit_price,
+        coalesce(discount_amount, 0) as discount_amount,
+        cast(quantity * unit_price - coalesce(discount_amount, 0) as decimal(18, 2)) as line_amount,
+        _load_id,
+        _loaded_at
+
+    from latest
+
+),
+
+final as (
+
+    select * from renamed
+
+)
+
+select * from final

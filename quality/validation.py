@@ -1,0 +1,240 @@
+"""Runs the suites through Great Expectations Core, inside DuckDB, read-only.
+
+One GX file project per reports directory keeps every validation result, so the Data Docs
+index lists every run an auditor may ask about. Each suite becomes a GX expectation suite bound
+to one table or query asset of a SQL datasource that reaches the warehouse through the
+buffered dialect (quality/dialect.py); one checkpoint validates them all and updates the
+Data Docs site.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from quality.dialect import connection_url, teach_gx
+from quality.suites import CUSTOM_SQL, Suite
+
+DATASOURCE = "warehouse"
+CHECKPOINT = "quality_gate"
+SITE = "local_site"
+SAMPLE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What one expectation found, in the shape of a `quality.results` row."""
+
+    suite: str
+    check_id: str
+    expectation_type: str
+    column: str | None
+    severity: str
+    description: str
+    success: bool
+    observed_value: str | None
+    element_count: int | None
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    unexpected_sample: str | None
+    kwargs: str
+    exception: str | None
+
+
+def _quiet_gx() -> None:
+    # GX would post usage analytics (no network here) and log per-metric progress bars.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+
+
+def _context(project_dir: Path, docs_dir: Path) -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="file", project_root_dir=str(project_dir))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.variables.save()
+    site = {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(docs_dir),
+        },
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+    if SITE in (context.get_site_names() or []):
+        context.update_data_docs_site(SITE, site)
+    else:
+        context.add_data_docs_site(SITE, site)
+    return context
+
+
+def _expectation(check: Any) -> Any:
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    impl = get_expectation_impl(check.expectation_type)
+    # Custom-SQL checks keep a sample of offending rows (GX caps it at 200); column checks
+    # keep GX's partial unexpected list. SUMMARY never pulls whole tables.
+    result_format = "COMPLETE" if check.expectation_type == CUSTOM_SQL else "SUMMARY"
+    return impl(
+        **check.kwargs,
+        severity=check.severity,
+        description=check.description,
+        meta={"check": check.check_id, "origin": check.origin},
+        result_format=result_format,
+    )
+
+
+def _to_json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _outcome(suite: Suite, check: Any, result: Any) -> CheckOutcome:
+    payload = dict(result.result or {})
+    exception = None
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        exception = info.get("exception_message")
+    else:
+        # Metric failures are reported per metric; keep the first message.
+        for value in info.values():
+            if isinstance(value, dict) and value.get("exception_message"):
+                exception = value["exception_message"]
+                break
+    if check.expectation_type == CUSTOM_SQL:
+        rows = (payload.get("details") or {}).get("unexpected_rows") or []
+        sample = rows[:SAMPLE_SIZE] if rows else None
+        unexpected = payload.get("observed_value")
+        observed = payload.get("observed_value")
+        observed_text = None if observed is None else f"{observed} unexpected rows"
+        element_count = None
+        percent = None
+    else:
+        sample = payload.get("partial_unexpected_list")
+        unexpected = payload.get("unexpected_count")
+        element_count = payload.get("element_count")
+        percent = payload.get("unexpected_percent")
+        observed = payload.get("observed_value")
+        if observed is not None:
+            observed_text = _to_json(observed)
+        elif unexpected is not None:
+            observed_text = f"{unexpected} of {element_count} unexpected"
+        else:
+            observed_text = None
+    return CheckOutcome(
+        suite=suite.name,
+        check_id=check.check_id,
+        expectation_type=check.expectation_type,
+        column=check.column,
+        severity=check.severity,
+        description=check.description,
+        success=bool(result.success) and exception is None,
+        observed_value=observed_text,
+        element_count=element_count,
+        unexpected_count=unexpected,
+        unexpected_percent=percent,
+        unexpected_sample=_to_json(sample) if sample else None,
+        kwargs=_to_json(check.kwargs) or "{}",
+        exception=exception,
+    )
+
+
+def _close_engines(db_path: Path) -> None:
+    """Close every SQLAlchemy engine GX opened on the warehouse.
+
+    DuckDB refuses a read-write connection while a read-only instance of the file is alive in
+    the process, and GX builds engines inside its datasource objects (one to test the
+    connection, one to validate) without a handle to close them.
+    """
+    import sqlalchemy
+
+    gc.collect()
+    for obj in gc.get_objects():
+        if isinstance(obj, sqlalchemy.Engine) and obj.url.database == str(db_path):
+            obj.dispose()
+    gc.collect()
+
+
+def validate(
+    db_path: Path,
+    suites: list[Suite],
+    project_dir: Path,
+    docs_dir: Path,
+    run_name: str,
+    timings: dict[str, float],
+) -> list[CheckOutcome]:
+    """Validate every suite against the warehouse file; build the Data Docs pages.
+
+    Records in `timings` the seconds spent validating and building the docs."""
+    _quiet_gx()
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    project_dir.mkdir(parents=True, exist_ok=True)
+    context = _context(project_dir, docs_dir)
+    datasource = context.data_sources.add_or_update_sql(
+        name=DATASOURCE, connection_string=connection_url(str(db_path), read_only=True)
+    )
+    definitions = []
+    by_suite: dict[str, tuple[Suite, dict[str, Any]]] = {}
+    for suite in suites:
+        if suite.table:
+            schema, _, table = suite.table.rpartition(".")
+            asset = datasource.add_table_asset(
+                name=suite.name, table_name=table, schema_name=schema or None
+            )
+        else:
+            asset = datasource.add_query_asset(name=suite.name, query=suite.query)
+        batch = asset.add_batch_definition_whole_table("all rows")
+        gx_suite = gx.ExpectationSuite(
+            name=suite.name,
+            expectations=[_expectation(c) for c in suite.checks],
+            meta={"description": suite.description, "layer": suite.layer},
+        )
+        gx_suite = context.suites.add_or_update(gx_suite)
+        definitions.append(
+            context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+            )
+        )
+        by_suite[suite.name] = (suite, {c.check_id: c for c in suite.checks})
+    teach_gx(datasource.get_execution_engine())
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(name=CHECKPOINT, validation_definitions=definitions)
+    )
+    try:
+        started = time.perf_counter()
+        result = checkpoint.run(run_id=RunIdentifier(run_name=run_name))
+        timings["validate_seconds"] = time.perf_counter() - started
+    finally:
+        _close_engines(db_path)
+    started = time.perf_counter()
+    # One build for the whole run. GX's UpdateDataDocsAction rebuilds the index once per
+    # validation result, which costs more than the validation itself.
+    context.build_data_docs(
+        site_names=[SITE],
+        resource_identifiers=[
+            *result.run_results.keys(),
+            *(ExpectationSuiteIdentifier(name=s.name) for s in suites),
+        ],
+    )
+    timings["data_docs_seconds"] = time.perf_counter() - started
+    outcomes: list[CheckOutcome] = []
+    for suite_result in result.run_results.values():
+        suite, checks = by_suite[suite_result.suite_name]
+        for expectation_result in suite_result.results:
+            check = checks[expectation_result.expectation_config.meta["check"]]
+            outcomes.append(_outcome(suite, check, expectation_result))
+    return outcomes

@@ -1,0 +1,145 @@
+"""The served dashboards in a real headless Chromium: every page shows its title and no error.
+
+Debian's chromium (installed by `make browser`) is driven by Playwright; test tools cannot
+download browsers here. A missing browser FAILS this test: CI must run it.
+Screenshots of every page land in tests/artifacts/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crm.commands.dashboard import streamlit_command
+from dashboards.app import PAGES
+from dashboards.i18n import t
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).parent / "artifacts" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    # No update checks, sync, component downloads or metrics: the machine is offline.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--disable-domain-reliability",
+    "--metrics-recording-only",
+    "--no-first-run",
+    "--no-default-browser-check",
+]
+ERROR_TEXTS = ("Traceback", "Error:", t("error.page", "en"))
+
+
+def chromium_path() -> str:
+    for candidate in (
+        os.environ.get("CRM_CHROMIUM"),
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-headless-shell",
+    ):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.fail("Chromium not found (set $CRM_CHROMIUM or run `make browser`)", pytrace=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"streamlit exited with {server.returncode}: {server.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit did not become healthy at {url} within {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def served(dashboard_published: Path) -> Iterator[str]:
+    port = _free_port()
+    env = dict(os.environ, CRM_PUBLISHED_DB=str(dashboard_published), CRM_DASHBOARD_LANG="en")
+    env.pop("CRM_DASHBOARD_PII", None)
+    server = subprocess.Popen(
+        streamlit_command(port, headless=True),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, server)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _settled(page) -> None:
+    """Waits until Streamlit has finished running the script and Plotly has drawn."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=30_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+    page.wait_for_timeout(1_000)
+
+
+def test_every_page_renders_its_title_without_error_in_chromium(served: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            for name, _ in PAGES:
+                title = t(f"page.{name}", "en")
+                page.goto(f"{served}/{name}", wait_until="domcontentloaded")
+                page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+                _settled(page)
+                page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+                body = page.inner_text("body")
+                exceptions = page.locator('[data-testid="stException"]').count()
+                found = [text for text in ERROR_TEXTS if text in body]
+                if exceptions or found:
+                    problems.append(f"{name}: exceptions={exceptions} texts={found}")
+                if name == "overview":
+                    charts = page.locator(".js-plotly-plot").count()
+                    if charts < 3:
+                        problems.append(f"overview: {charts} Plotly charts drawn, expected 3")
+        finally:
+            browser.close()
+    assert not problems, problems
+    assert {name for name, _ in PAGES} <= {p.stem for p in SCREENSHOTS.glob("*.png")}
+
+
+def test_chromium_is_installed_for_ci() -> None:
+    """`make test` installs Chromium first; a missing one is a failure, never a skip."""
+    path = chromium_path()
+    version = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+    assert version.returncode == 0, version.stderr
+    assert "Chromium" in version.stdout or "Chrome" in version.stdout, version.stdout

@@ -1,0 +1,105 @@
+"""Fixtures shared by the dashboard tests: the published warehouse they read.
+
+The real one comes from the pipeline (`published_tiny`). While `crm.pipeline` is missing or
+fails, the tests fall back (with a warning) to the hand-made sample of
+test_dashboard_sample.py, so the dashboards stay tested whatever state the pipeline is in.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+from test_dashboard_sample import build_sample
+
+from crm.settings import published_db
+
+
+def pipeline_available() -> bool:
+    return importlib.util.find_spec("crm.pipeline") is not None
+
+
+@pytest.fixture(scope="session")
+def dashboard_published(request: pytest.FixtureRequest, tmp_path_factory) -> Path:
+    """Path of a published file (read-only for tests)."""
+    if pipeline_available():
+        try:
+            return published_db(request.getfixturevalue("published_tiny"))
+        except Exception as exc:  # the pipeline's own tests report it; keep testing the app
+            warnings.warn(
+                f"published_tiny unavailable ({type(exc).__name__}: {exc}); dashboard tests "
+                "use the hand-made sample warehouse",
+                stacklevel=1,
+            )
+    return build_sample(tmp_path_factory.mktemp("dash_sample") / "crm.published.duckdb")
+
+
+@pytest.fixture
+def failed_gate_published(dashboard_published: Path, tmp_path: Path) -> Path:
+    """The published file after a failed gate: last good marts, a failed latest quality run."""
+    import duckdb
+
+    path = tmp_path / "crm.published.duckdb"
+    shutil.copy(dashboard_published, path)
+    con = duckdb.connect(str(path))
+    try:
+        _record_failed_run(con)
+    finally:
+        con.close()
+    return path
+
+
+def _record_failed_run(con) -> None:
+    """Appends a failed run with one failing critical and one failing warning check, the way
+    the publisher copies quality history into the last good file."""
+    runs = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_name = 'runs'"
+        ).fetchall()
+    }
+    assert runs, "the published file has no quality.runs"
+    values = {
+        "run_id": "run-failed-test",
+        "started_at": "2099-01-01 00:00:00",
+        "finished_at": "2099-01-01 00:01:00",
+        "status": "failed",
+        "checks": 2,
+        "passed": 0,
+        "failed_critical": 1,
+        "failed_warning": 1,
+        "gx_version": "test",
+    }
+    columns = [c for c in values if c in runs]
+    con.execute(
+        f"insert into quality.runs ({', '.join(columns)}) "
+        f"values ({', '.join('?' for _ in columns)})",
+        [values[c] for c in columns],
+    )
+    result_columns = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_name = 'results'"
+        ).fetchall()
+    }
+    for check, severity in (("email_not_null", "critical"), ("csat_in_range", "warning")):
+        row = {
+            "run_id": "run-failed-test",
+            "suite": "marts_customer_360",
+            "check_id": check,
+            "expectation_type": "expect_column_values_to_not_be_null",
+            "column_name": "email",
+            "severity": severity,
+            "description": "test",
+            "success": False,
+            "kwargs": "{}",
+        }
+        cols = [c for c in row if c in result_columns]
+        con.execute(
+            f"insert into quality.results ({', '.join(cols)}) "
+            f"values ({', '.join('?' for _ in cols)})",
+            [row[c] for c in cols],
+        )

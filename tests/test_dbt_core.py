@@ -1,0 +1,346 @@
+"""The dbt warehouse core: sources in sync with the contracts, `crm build` and its failure
+summary, facts reconciled with an independent pandas computation over the raw layer, and
+incremental runs that rewrite only new or changed rows yet equal a full rebuild."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from crm.build import build
+from crm.cli import main
+from crm.dbt_sources import SOURCES_PATH, render_sources
+from crm.errors import UserError
+from crm.settings import DBT_PROJECT_DIR
+
+SEEDS = DBT_PROJECT_DIR / "seeds"
+FACTS = {
+    "fct_orders": "order_id",
+    "fct_order_lines": "order_line_id",
+    "fct_tickets": "ticket_id",
+    "fct_campaign_events": "event_id",
+}
+
+
+def _query(db: Path, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def _execute(db: Path, sql: str) -> None:
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(sql)
+    finally:
+        con.close()
+
+
+def _table(db: Path, name: str, key: str) -> pd.DataFrame:
+    frame = _query(
+        db, f"select * exclude (_load_id, _loaded_at, _dbt_invocation_id) from marts.{name}"
+    )
+    return frame.sort_values(key).reset_index(drop=True)
+
+
+def _rows_written(db: Path, result, model: str) -> int:
+    """Rows of `model` that the build `result` wrote (facts stamp _dbt_invocation_id)."""
+    assert result.invocation_id, result.summary
+    return int(
+        _query(
+            db,
+            f"select count(*) as n from marts.{model} "
+            f"where _dbt_invocation_id = '{result.invocation_id}'",
+        )["n"].iloc[0]
+    )
+
+
+# -- sources ------------------------------------------------------------------------------
+
+
+def test_sources_file_is_in_sync_with_contracts():
+    committed = SOURCES_PATH.read_text(encoding="utf-8")
+    assert committed == render_sources(), (
+        "dbt_project/models/staging/_raw__sources.yml is stale: run `python -m crm.dbt_sources`"
+    )
+
+
+def test_sources_tag_every_pii_column():
+    from ingestion.contracts import load_contracts
+
+    text = render_sources()
+    for entity in load_contracts().ordered():
+        for column in entity.columns:
+            block = text.split(f"- name: {column.name}\n", 1)[1].split("- name:", 1)[0]
+            assert ("pii: true" in block) == column.pii, f"{entity.name}.{column.name}"
+
+
+# -- build API and CLI ----------------------------------------------------------------------
+
+
+def test_build_refuses_a_warehouse_without_raw_layer(tmp_path: Path):
+    db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(db)).close()
+    with pytest.raises(UserError, match="no raw layer"):
+        build(db)
+
+
+def test_cli_build_reports_a_missing_warehouse_in_one_line(tmp_path: Path, capsys):
+    code = main(["build", "--db", str(tmp_path / "missing.duckdb")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    assert "missing.duckdb" in err and "crm ingest" in err
+
+
+def test_built_warehouse_publishes_the_interface_tables(built_db: Path):
+    expected = {
+        "marts.customer_identities": [
+            "customer_key",
+            "source_system",
+            "source_contact_id",
+            "match_rule",
+        ],
+        "marts.fct_orders": ["order_id", "customer_key", "net_revenue", "is_revenue", "order_date"],
+        "marts.fct_tickets": ["first_response_business_minutes", "is_sla_breached", "is_one_touch"],
+        "intermediate.int_contacts_unified": [
+            "customer_key",
+            "source_priority",
+            "email_normalized",
+            "phone_normalized",
+        ],
+    }
+    for table, columns in expected.items():
+        frame = _query(built_db, f"select * from {table}")
+        assert len(frame) > 0, table
+        assert set(columns) <= set(frame.columns), table
+
+
+def test_build_summary_names_the_failing_test(built_db: Path, tmp_path: Path):
+    _execute(
+        built_db,
+        """
+        insert into raw.orders
+        select * replace ('ORDER-BAD' as order_id, 'shipped' as status)
+        from raw.orders limit 1
+        """,
+    )
+    result = build(built_db, select=["fct_orders"], target_path=tmp_path / "target")
+    assert not result.success
+    assert "accepted_values_fct_orders_order_status" in result.summary
+    assert "fail" in result.summary
+    assert result.failures and all(f.failed for f in result.failures)
+
+
+# -- facts against an independent computation -------------------------------------------------
+
+
+def _fx_rates() -> pd.DataFrame:
+    fx = pd.read_csv(SEEDS / "fx_rates.csv", dtype={"cny_per_unit": str})
+    fx["cny_per_unit"] = fx["cny_per_unit"].map(Decimal)
+    fx["month"] = fx["rate_month"].str[:7]
+    return fx.set_index(["currency", "month"])["cny_per_unit"]
+
+
+def test_order_revenue_equals_pandas_over_raw_orders(built_db: Path):
+    raw = _query(built_db, "select * from raw.orders")
+    latest = (
+        raw.sort_values(["updated_at", "_loaded_at", "_source_row"])
+        .groupby("order_id", as_index=False)
+        .last()
+    )
+    # Reporting month in Asia/Shanghai: UTC + 8 hours, no daylight saving.
+    month = (latest["ordered_at"] + pd.Timedelta(hours=8)).dt.strftime("%Y-%m")
+    rates = _fx_rates()
+    rate = [rates[(c.strip().upper(), m)] for c, m in zip(latest["currency"], month, strict=True)]
+    cents = Decimal("0.01")
+    gross = [
+        (Decimal(str(a)) * r).quantize(cents)
+        for a, r in zip(latest["total_amount"], rate, strict=True)
+    ]
+    expected = pd.DataFrame(
+        {
+            "order_id": latest["order_id"].str.strip(),
+            "gross": gross,
+            "completed": latest["status"].str.strip().str.lower() == "completed",
+        }
+    )
+    actual = _query(built_db, "select order_id, gross_revenue, net_revenue from marts.fct_orders")
+    merged = expected.merge(actual, on="order_id", how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all(), "orders lost or invented"
+    as_cents = merged["gross_revenue"].map(lambda v: Decimal(str(v)).quantize(cents))
+    assert (merged["gross"] == as_cents).all()
+    net_expected = sum(g for g, c in zip(merged["gross"], merged["completed"], strict=True) if c)
+    assert Decimal(str(merged["net_revenue"].sum())).quantize(cents) == net_expected
+
+
+def _business_minutes(start: datetime, end: datetime, holidays: dict) -> int:
+    """Working seconds between two UTC instants (09:00-18:00 Shanghai on working days)."""
+    local_start, local_end = start + pd.Timedelta(hours=8), end + pd.Timedelta(hours=8)
+    seconds = 0.0
+    day = local_start.normalize()
+    while day <= local_end:
+        working = holidays.get(day.date(), day.weekday() < 5)
+        if working:
+            window_start = max(local_start, day + pd.Timedelta(hours=9))
+            window_end = min(local_end, day + pd.Timedelta(hours=18))
+            seconds += max(0.0, (window_end - window_start).total_seconds())
+        day += pd.Timedelta(days=1)
+    return int(seconds // 60)
+
+
+def test_ticket_business_minutes_equal_a_python_calendar(built_db: Path):
+    holidays_csv = pd.read_csv(SEEDS / "cn_holidays.csv", parse_dates=["holiday_date"])
+    holidays = dict(
+        zip(holidays_csv["holiday_date"].dt.date, holidays_csv["is_working_day"], strict=True)
+    )
+    tickets = _query(
+        built_db,
+        """
+        select ticket_id, created_at, first_response_at, resolved_at,
+               first_response_minutes, first_response_business_minutes,
+               resolution_business_minutes
+        from marts.fct_tickets
+        """,
+    )
+    responded = tickets[tickets["first_response_at"].notna()]
+    assert len(responded) > 20
+    for row in responded.itertuples():
+        assert row.first_response_business_minutes == _business_minutes(
+            row.created_at, row.first_response_at, holidays
+        ), row.ticket_id
+        calendar = int((row.first_response_at - row.created_at).total_seconds() // 60)
+        assert row.first_response_minutes == calendar, row.ticket_id
+    resolved = tickets[tickets["resolved_at"].notna()]
+    for row in resolved.head(200).itertuples():
+        assert row.resolution_business_minutes == _business_minutes(
+            row.created_at, row.resolved_at, holidays
+        ), row.ticket_id
+
+
+# -- incremental ---------------------------------------------------------------------------
+
+
+def test_incremental_run_rewrites_only_changed_rows_and_equals_full_refresh(
+    built_db: Path, tmp_path: Path
+):
+    before = _table(built_db, "fct_orders", "order_id")
+    pending = _query(
+        built_db,
+        "select order_id from marts.fct_orders where order_status <> 'completed' limit 1",
+    )["order_id"].iloc[0]
+    # A day of new data: a status change (new version) of one order and one new order.
+    _execute(
+        built_db,
+        f"""
+        insert into raw.orders
+        select * replace (
+            'completed' as status,
+            updated_at + interval 1 day as updated_at,
+            'inc-1' as _load_id,
+            _loaded_at + interval 1 day as _loaded_at)
+        from raw.orders where order_id = '{pending}'
+        order by updated_at desc limit 1;
+        insert into raw.orders
+        select * replace (
+            'INC-NEW-1' as order_id,
+            'inc-1' as _load_id,
+            _loaded_at + interval 1 day as _loaded_at)
+        from raw.orders where status = 'completed' limit 1;
+        """,
+    )
+    target = tmp_path / "target"
+    incremental = build(built_db, select=["fct_orders"], target_path=target)
+    assert incremental.success, incremental.summary
+    assert _rows_written(built_db, incremental, "fct_orders") == 2
+
+    after = _table(built_db, "fct_orders", "order_id")
+    assert len(after) == len(before) + 1
+    changed = after.set_index("order_id").loc[pending]
+    assert changed["order_status"] == "completed" and changed["is_revenue"]
+    untouched = before[before["order_id"] != pending].set_index("order_id")
+    pd.testing.assert_frame_equal(
+        after.set_index("order_id").loc[untouched.index], untouched, check_like=True
+    )
+
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(built_db, rebuilt)
+    full = build(rebuilt, select=["fct_orders"], full_refresh=True, target_path=target)
+    assert full.success, full.summary
+    assert _rows_written(rebuilt, full, "fct_orders") == len(after)
+    pd.testing.assert_frame_equal(_table(rebuilt, "fct_orders", "order_id"), after)
+
+
+def test_identity_merge_moves_old_facts_to_the_merged_person(built_db: Path, tmp_path: Path):
+    # Two buyers who are different persons; a new contact carrying the email of one and the
+    # phone of the other links them (transitive closure), so both persons' old orders must
+    # move to one customer_key on an incremental run.
+    pair = _query(
+        built_db,
+        """
+        with buyers as (
+            select distinct c.customer_key, c.email_normalized, c.phone_normalized
+            from intermediate.int_contacts_unified as c
+            inner join marts.fct_orders as o on o.customer_key = c.customer_key
+        )
+        select a.email_normalized as email, b.phone_normalized as phone,
+               a.customer_key as key_a, b.customer_key as key_b
+        from buyers as a
+        inner join buyers as b on a.customer_key < b.customer_key
+        where a.email_normalized is not null and b.phone_normalized is not null
+        order by a.customer_key, b.customer_key
+        limit 1
+        """,
+    ).iloc[0]
+    old_orders = _query(
+        built_db,
+        f"""
+        select order_id from marts.fct_orders
+        where customer_key in ('{pair.key_a}', '{pair.key_b}')
+        """,
+    )["order_id"].tolist()
+    _execute(
+        built_db,
+        f"""
+        insert into raw.contacts
+        select * replace (
+            'web' as source_system, 'INC-LINK-1' as source_contact_id,
+            '{pair.email}' as email, '{pair.phone}' as phone,
+            'inc-1' as _load_id, _loaded_at + interval 1 day as _loaded_at)
+        from raw.contacts limit 1
+        """,
+    )
+    result = build(built_db, select=["+fct_orders"], target_path=tmp_path / "target")
+    assert result.success, result.summary
+
+    linker = _query(
+        built_db,
+        "select customer_key from marts.customer_identities "
+        "where source_system = 'web' and source_contact_id = 'INC-LINK-1'",
+    )["customer_key"].iloc[0]
+    order_list = ", ".join(f"'{o}'" for o in old_orders)
+    keys = _query(
+        built_db,
+        f"select distinct customer_key from marts.fct_orders where order_id in ({order_list})",
+    )["customer_key"].tolist()
+    assert keys == [linker]
+    stale = _query(
+        built_db,
+        """
+        select count(*) as n
+        from marts.fct_orders as o
+        inner join intermediate.int_contacts_unified as c
+            on o.contact_source_system = c.source_system
+            and o.contact_source_id = c.source_contact_id
+        where o.customer_key <> c.customer_key
+        """,
+    )["n"].iloc[0]
+    assert stale == 0
