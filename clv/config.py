@@ -22,6 +22,7 @@ class OptimizerSettings:
     max_iterations: int
     gradient_tolerance: float
     function_tolerance: float
+    converged_gradient: float
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class FitDiagnostics:
     iterations: int
     evaluations: int
     message: str
+    gradient_norm: float
     fit_seconds: float
     n_customers: int
     n_unique_rows: int
@@ -42,6 +43,7 @@ class FitDiagnostics:
             "iterations": self.iterations,
             "evaluations": self.evaluations,
             "message": self.message,
+            "gradient_norm": self.gradient_norm,
             "fit_seconds": self.fit_seconds,
             "n_customers": self.n_customers,
             "n_unique_rows": self.n_unique_rows,
@@ -73,12 +75,15 @@ def maximise(
     )
     seconds = time.perf_counter() - started
     params = np.exp(result.x)
+    gradient_norm = float(np.max(np.abs(result.jac)))
+    finite = bool(np.isfinite(result.fun)) and bool(np.all(np.isfinite(result.x)))
     diagnostics = FitDiagnostics(
         log_likelihood=float(-result.fun * total_weight),
-        converged=bool(result.success) and bool(np.all(np.isfinite(result.x))),
+        converged=finite and (bool(result.success) or gradient_norm <= settings.converged_gradient),
         iterations=int(result.nit),
         evaluations=int(result.nfev),
         message=str(result.message),
+        gradient_norm=gradient_norm,
         fit_seconds=seconds,
         n_customers=int(total_weight),
         n_unique_rows=n_unique_rows,

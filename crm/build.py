@@ -238,7 +238,11 @@ def build(
 
         args = ["build", *common]
         if select:
-            args += ["--select", *select]
+            # A partial build runs only the tests it can satisfy: those whose every parent is
+            # selected or upstream of the selection. dbt's default (eager) would also run, say,
+            # a KPI mart's reconciliation against a freshly rebuilt fact while the mart itself
+            # is stale, and report a failure that is not one.
+            args += ["--select", *select, "--indirect-selection", "buildable"]
         if exclude:
             args += ["--exclude", *exclude]
         if full_refresh:

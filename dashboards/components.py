@@ -91,6 +91,14 @@ def table(
         # Fixed decimals per kind, so the table and its CSV read alike (cents, one-decimal days).
         if column in shown.columns and kind in ROUNDING:
             shown[column] = shown[column].astype("float64").round(ROUNDING[kind])
+    for column in shown.columns:
+        # Dates travel as midnight timestamps; show them as dates.
+        values = shown[column]
+        if (
+            pd.api.types.is_datetime64_any_dtype(values)
+            and (values.dropna().dt.normalize() == values.dropna()).all()
+        ):
+            shown[column] = values.dt.date
     for column in translate_values:
         if column in shown.columns:
             shown[column] = shown[column].map(lambda v: label(v, lang), na_action="ignore")

@@ -36,7 +36,7 @@ class DashboardConfig:
     clv_histogram_bins: int
     search_limit: int
     timeline_limit: int
-    max_hours_shown: int
+    duration_histogram_bins: int
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -86,5 +86,5 @@ def load_config(environ: dict[str, str] | None = None) -> DashboardConfig:
         clv_histogram_bins=int(customers["clv_histogram_bins"]),
         search_limit=int(c360["search_limit"]),
         timeline_limit=int(c360["timeline_limit"]),
-        max_hours_shown=int(raw["service"]["max_hours_shown"]),
+        duration_histogram_bins=int(raw["service"]["duration_histogram_bins"]),
     )

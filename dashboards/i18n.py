@@ -95,7 +95,10 @@ def fmt_date(value: date | None, lang: str) -> str:
     return f"{value.year}年{value.month}月{value.day}日" if lang == "zh" else value.isoformat()
 
 
-def fmt_duration_hours(value: float | None, lang: str) -> str:
-    if _missing(value):
+def fmt_duration(minutes: float | None, lang: str) -> str:
+    """Minutes under an hour, hours above: `42 min` / `3.5 h` (`42 分钟` / `3.5 小时`)."""
+    if _missing(minutes):
         return "—"
-    return f"{value:,.1f} " + ("小时" if lang == "zh" else "h")
+    if abs(minutes) < 60:
+        return f"{minutes:,.0f} " + ("分钟" if lang == "zh" else "min")
+    return f"{minutes / 60:,.1f} " + ("小时" if lang == "zh" else "h")

@@ -32,6 +32,15 @@ LOADS = "wh.ops.loads"
 
 # customer_360 columns the global filters read (one place to follow the mart's contract).
 FILTER_COLUMNS = {"regions": "region", "channels": "acquisition_channel", "segments": "rfm_segment"}
+EVENT_COLUMNS = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "open": "opened",
+    "click": "clicked",
+    "unsubscribe": "unsubscribed",
+    "bounce": "bounced",
+    "conversion": "conversions",
+}
 _PARAM = re.compile(r"\$([a-z_]+)")
 STAGES = ("lead", "mql", "sql", "opportunity", "customer")
 
@@ -402,7 +411,7 @@ def service_kpis(f: Filters) -> Query:
             avg(case when csat_score >= 4 then 1.0 else 0.0 end)
                 filter (where has_csat) as csat,
             avg(case when has_csat then 1.0 else 0.0 end) as response_rate,
-            median(first_response_business_minutes) / 60 as median_frt_hours,
+            median(first_response_business_minutes) as median_frt_minutes,
             median(resolution_business_minutes) / 60 as median_resolution_hours,
             avg(case when is_sla_breached then 1.0 else 0.0 end) as sla_breach_rate,
             avg(case when is_reopened then 1.0 else 0.0 end) as reopen_rate,
@@ -414,21 +423,29 @@ def service_kpis(f: Filters) -> Query:
     )
 
 
-def duration_histogram(f: Filters, column: str, max_hours: int) -> Query:
-    """Hours of `column` (business minutes) in 4-hour bins, longer ones in the last bin."""
+def duration_histogram(f: Filters, column: str, bins: int) -> Query:
+    """Business hours of `column` in equal bins up to its 95th percentile (tail in the last)."""
     if column not in ("first_response_business_minutes", "resolution_business_minutes"):
         raise ValueError(column)
     return _q(
         f"""
+        with durations as (
+            select {column} / 60 as hours
+            from {TICKETS}
+            where {column} is not null and created_date between $start and $end {scope(f)}
+        ),
+        bounds as (
+            select greatest(quantile_cont(hours, 0.95), 1e-6) / $bins as width from durations
+        )
         select
-            least(floor({column} / 60 / 4), $max_hours / 4 - 1) * 4 as hours_from,
+            least(floor(hours / width), $bins - 1) * width as hours_from,
+            width,
             count(*) as tickets
-        from {TICKETS}
-        where {column} is not null and created_date between $start and $end {scope(f)}
-        group by 1 order by 1
+        from durations, bounds
+        group by all order by 1
         """,
         f,
-        max_hours=max_hours,
+        bins=bins,
     )
 
 
@@ -442,7 +459,7 @@ def service_breakdown(f: Filters, dimension: str) -> Query:
             count(*) as tickets,
             avg(case when csat_score >= 4 then 1.0 else 0.0 end)
                 filter (where has_csat) as csat,
-            median(first_response_business_minutes) / 60 as median_frt_hours,
+            median(first_response_business_minutes) as median_frt_minutes,
             median(resolution_business_minutes) / 60 as median_resolution_hours,
             avg(case when is_sla_breached then 1.0 else 0.0 end) as sla_breach_rate,
             avg(case when is_reopened then 1.0 else 0.0 end) as reopen_rate
@@ -458,10 +475,11 @@ def service_breakdown(f: Filters, dimension: str) -> Query:
 
 
 def campaign_engagement(f: Filters) -> Query:
-    """Per campaign: touches of the filtered people in the period, and the campaign's spend."""
+    """Per campaign: the filtered people touched in the period, and the campaign's spend.
+    Counts are distinct people per event type, as in mart_campaign_performance."""
     counts = ",\n".join(
-        f"count(*) filter (where event_type = '{kind}') as {kind}"
-        for kind in ("sent", "delivered", "open", "click", "unsubscribe", "bounce", "conversion")
+        f"count(distinct customer_key) filter (where event_type = '{kind}') as {name}"
+        for kind, name in EVENT_COLUMNS.items()
     )
     return _q(
         f"""
@@ -474,12 +492,12 @@ def campaign_engagement(f: Filters) -> Query:
         select
             c.campaign_id, c.campaign_name, c.channel, c.start_date, c.end_date,
             c.spend_reporting as spend,
-            e.sent, e.delivered, e.open, e.click, e.unsubscribe, e.bounce, e.conversion,
+            e.sent, e.delivered, e.opened, e.clicked, e.unsubscribed, e.bounced, e.conversions,
             e.delivered / nullif(e.sent, 0) as delivery_rate,
-            e.open / nullif(e.delivered, 0) as open_rate,
-            e.click / nullif(e.delivered, 0) as click_rate,
-            e.unsubscribe / nullif(e.delivered, 0) as unsubscribe_rate,
-            e.bounce / nullif(e.sent, 0) as bounce_rate
+            e.opened / nullif(e.delivered, 0) as open_rate,
+            e.clicked / nullif(e.delivered, 0) as click_rate,
+            e.unsubscribed / nullif(e.delivered, 0) as unsubscribe_rate,
+            e.bounced / nullif(e.sent, 0) as bounce_rate
         from {CAMPAIGNS} as c
         inner join events as e on e.campaign_id = c.campaign_id
         order by spend desc nulls last, c.campaign_id

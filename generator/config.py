@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -68,9 +68,7 @@ class Settings:
         return np.random.default_rng([self.seed, zlib.crc32(stream.encode())])
 
 
-def make_settings(
-    scale: str, seed: int, fault_rate: float, as_of: date | None
-) -> Settings:
+def make_settings(scale: str, seed: int, fault_rate: float, as_of: date | None) -> Settings:
     table = scale_table()
     if scale not in table:
         raise UserError(f"unknown scale {scale!r}; choose one of {', '.join(table)}")
@@ -80,8 +78,15 @@ def make_settings(
         raise UserError(f"seed {seed} must be a non-negative integer")
     as_of = as_of or (datetime.now(UTC).date())
     row = table[scale]
-    return Settings(scale, seed, fault_rate, as_of, int(row["persons"]), int(row["campaigns"]),
-                    float(row["audience_share"]))
+    return Settings(
+        scale,
+        seed,
+        fault_rate,
+        as_of,
+        int(row["persons"]),
+        int(row["campaigns"]),
+        float(row["audience_share"]),
+    )
 
 
 def as_of_from_text(text: str) -> date:
@@ -89,12 +94,3 @@ def as_of_from_text(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise UserError(f"--as-of {text!r} is not a date like 2026-01-31") from None
-
-
-def day_start(s: Settings, day: int) -> int:
-    """Start (UTC epoch seconds) of increment day `day` (1 = the day after as_of)."""
-    return s.cutoff + (day - 1) * DAY
-
-
-def iso_day(seconds: int) -> str:
-    return (datetime(1970, 1, 1) + timedelta(seconds=seconds)).date().isoformat()

@@ -16,10 +16,23 @@ from generator.text import concat, ids, vocab_take
 
 SYSTEMS = ("crm", "web", "pos", "email_list")
 ACQUISITION = {
-    "crm": {"event": 0.25, "partner": 0.2, "referral": 0.2, "direct": 0.15, "paid_search": 0.1,
-            "organic_search": 0.1},
-    "web": {"organic_search": 0.3, "paid_search": 0.2, "social": 0.15, "direct": 0.12,
-            "referral": 0.08, "wechat": 0.1, "email": 0.05},
+    "crm": {
+        "event": 0.25,
+        "partner": 0.2,
+        "referral": 0.2,
+        "direct": 0.15,
+        "paid_search": 0.1,
+        "organic_search": 0.1,
+    },
+    "web": {
+        "organic_search": 0.3,
+        "paid_search": 0.2,
+        "social": 0.15,
+        "direct": 0.12,
+        "referral": 0.08,
+        "wechat": 0.1,
+        "email": 0.05,
+    },
     "pos": {"store": 0.9, "wechat": 0.06, "referral": 0.04},
     "email_list": {"email": 0.4, "event": 0.2, "social": 0.2, "wechat": 0.2},
 }
@@ -29,19 +42,19 @@ ID_FORMAT = {"crm": ("C", 8), "web": ("W", 9), "pos": ("8860", 8), "email_list":
 @dataclass
 class Contacts:
     n: int
-    person: np.ndarray          # index into Persons
-    system: np.ndarray          # index into SYSTEMS
+    person: np.ndarray  # index into Persons
+    system: np.ndarray  # index into SYSTEMS
     contact_id: pa.Array
     created_at: np.ndarray
     has_email: np.ndarray
     uses_alt_email: np.ndarray
     has_phone: np.ndarray
-    email: pa.Array             # as written in the source (null when absent)
+    email: pa.Array  # as written in the source (null when absent)
     phone: pa.Array
     acquisition_channel: pa.Array
     consent: np.ndarray
     owner_idx: np.ndarray
-    of_person: np.ndarray       # [person, system] → contact index or -1
+    of_person: np.ndarray  # [person, system] → contact index or -1
     linkable_pairs: int
     same_person_pairs: int
 
@@ -84,8 +97,9 @@ def _email_variant(canonical: pa.Array, gmail: np.ndarray, rng: np.random.Genera
     drop_dot = pa.array(dots & has_dot)
     out = pc.if_else(drop_dot, concat(pc.replace_substring(loc, ".", ""), "@", dom), canonical)
     # Gmail ignores dots: write them in (before the digits) or leave them out.
-    dotted = concat(pc.replace_substring_regex(loc, r"([a-z])(\d)", r"\1.\2",
-                                               max_replacements=1), "@", dom)
+    dotted = concat(
+        pc.replace_substring_regex(loc, r"([a-z])(\d)", r"\1.\2", max_replacements=1), "@", dom
+    )
     out = pc.if_else(add_dot, dotted, out)
     case = rng.random(n) < pp["email_case_variants"]
     kind = rng.integers(0, 3, n)
@@ -101,13 +115,16 @@ def _email_variant(canonical: pa.Array, gmail: np.ndarray, rng: np.random.Genera
     side = rng.integers(0, 3, n)
     spaced = pc.case_when(
         pc.make_struct(pa.array(side == 0), pa.array(side == 1)),
-        concat(" ", out), concat(out, " "), concat(" ", out, " "),
+        concat(" ", out),
+        concat(out, " "),
+        concat(" ", out, " "),
     )
     return pc.if_else(pa.array(space), spaced, out)
 
 
-def phone_variant(cc: pa.Array, national: pa.Array, groups: np.ndarray,
-                  fmt: np.ndarray) -> pa.Array:
+def phone_variant(
+    cc: pa.Array, national: pa.Array, groups: np.ndarray, fmt: np.ndarray
+) -> pa.Array:
     """Write a number the way people type it: +86 138 1234 5678, 138-1234-5678, 8613812345678,
     0086 138 1234 5678, 13812345678; abroad +1 415 555 0100, +14155550100, 001 415 555 0100."""
     geo = geography()
@@ -117,16 +134,28 @@ def phone_variant(cc: pa.Array, national: pa.Array, groups: np.ndarray,
         if not sel.any():
             continue
         bounds = np.cumsum([0, *layout])
-        parts = [pc.utf8_slice_codeunits(national, int(a), int(b))
-                 for a, b in itertools.pairwise(bounds)]
+        parts = [
+            pc.utf8_slice_codeunits(national, int(a), int(b)) for a, b in itertools.pairwise(bounds)
+        ]
         spaced = pc.binary_join_element_wise(*parts, " ")
         dashed = pc.binary_join_element_wise(*parts, "-")
         if g == 0:
-            variants = [concat("+86 ", spaced), dashed, concat("86", national),
-                        concat("0086 ", spaced), national, concat("+86-", dashed), spaced]
+            variants = [
+                concat("+86 ", spaced),
+                dashed,
+                concat("86", national),
+                concat("0086 ", spaced),
+                national,
+                concat("+86-", dashed),
+                spaced,
+            ]
         else:
-            variants = [concat("+", cc, " ", spaced), concat("+", cc, national),
-                        concat("00", cc, " ", spaced), concat("+", cc, "-", dashed)]
+            variants = [
+                concat("+", cc, " ", spaced),
+                concat("+", cc, national),
+                concat("00", cc, " ", spaced),
+                concat("+", cc, "-", dashed),
+            ]
         k = fmt % len(variants)
         conds = pc.make_struct(*[pa.array(k == i) for i in range(len(variants) - 1)])
         chosen = pc.case_when(conds, *variants)
@@ -136,8 +165,10 @@ def phone_variant(cc: pa.Array, national: pa.Array, groups: np.ndarray,
 
 def _connected(person_recs: list[np.ndarray], ekey: np.ndarray, phone: np.ndarray) -> np.ndarray:
     """Per person with 2–3 records: are all records linked through shared email/phone?"""
+
     def link(a, b):
         return ((ekey[a] == ekey[b]) & (ekey[a] > 0)) | (phone[a] & phone[b])
+
     a, b, c = person_recs
     two = c < 0
     ab = link(a, b)
@@ -146,12 +177,15 @@ def _connected(person_recs: list[np.ndarray], ekey: np.ndarray, phone: np.ndarra
     return np.where(two, ab, (ab.astype(int) + ac + bc) >= 2)
 
 
-def _pair_stats(person_recs: list[np.ndarray], ekey: np.ndarray, phone: np.ndarray,
-                multi: np.ndarray) -> tuple[int, int]:
+def _pair_stats(
+    person_recs: list[np.ndarray], ekey: np.ndarray, phone: np.ndarray, multi: np.ndarray
+) -> tuple[int, int]:
     """(linkable same-person pairs, all same-person pairs) through transitive closure."""
     a, b, c = (r[multi] for r in person_recs)
+
     def link(x, y):
         return ((ekey[x] == ekey[y]) & (ekey[x] > 0)) | (phone[x] & phone[y])
+
     two = c < 0
     cc = np.maximum(c, 0)
     ab, ac, bc = link(a, b), link(a, cc) & ~two, link(b, cc) & ~two
@@ -210,14 +244,18 @@ def simulate_contacts(s: Settings, p: Persons) -> Contacts:
     ekey = np.where(has_email, np.where(alt, 2, 1), 0)
     linkable, pairs = _pair_stats(person_recs, ekey, has_phone, multi)
 
-    canonical = pc.if_else(pa.array(alt), p.alt_email.take(pa.array(person)),
-                           p.email.take(pa.array(person)))
+    canonical = pc.if_else(
+        pa.array(alt), p.alt_email.take(pa.array(person)), p.email.take(pa.array(person))
+    )
     gmail = np.where(alt, p.alt_is_gmail[person], p.is_gmail[person])
     email = _email_variant(canonical, gmail, rng)
     email = pc.if_else(pa.array(has_email), email, pa.scalar(None, pa.string()))
-    phone = phone_variant(p.phone_cc.take(pa.array(person)),
-                          p.phone_national.take(pa.array(person)),
-                          p.phone_groups[person], rng.integers(0, 1 << 20, n))
+    phone = phone_variant(
+        p.phone_cc.take(pa.array(person)),
+        p.phone_national.take(pa.array(person)),
+        p.phone_groups[person],
+        rng.integers(0, 1 << 20, n),
+    )
     phone = pc.if_else(pa.array(has_phone), phone, pa.scalar(None, pa.string()))
 
     channel = pa.nulls(n, pa.string())
@@ -232,8 +270,11 @@ def simulate_contacts(s: Settings, p: Persons) -> Contacts:
     order = np.lexsort((np.arange(n), created, system))
     person, system, created = person[order], system[order], created[order]
     has_email, has_phone, alt = has_email[order], has_phone[order], alt[order]
-    email, phone, channel = email.take(pa.array(order)), phone.take(pa.array(order)), \
-        channel.take(pa.array(order))
+    email, phone, channel = (
+        email.take(pa.array(order)),
+        phone.take(pa.array(order)),
+        channel.take(pa.array(order)),
+    )
     consent, owner_idx = consent[order], owner_idx[order]
     seq = np.zeros(n, dtype=np.int64)
     contact_id = pa.nulls(n, pa.string())
@@ -241,13 +282,29 @@ def simulate_contacts(s: Settings, p: Persons) -> Contacts:
         sel = system == j
         seq[sel] = np.arange(1, sel.sum() + 1)
         prefix, width = ID_FORMAT[name]
-        contact_id = pc.if_else(pa.array(sel), ids(prefix, seq * (7 if name == "web" else 1)
-                                                    + (100_000 if name == "web" else 0), width),
-                                contact_id)
+        contact_id = pc.if_else(
+            pa.array(sel),
+            ids(
+                prefix, seq * (7 if name == "web" else 1) + (100_000 if name == "web" else 0), width
+            ),
+            contact_id,
+        )
     of_person[person, system] = np.arange(n)
     return Contacts(
-        n=n, person=person, system=system, contact_id=contact_id, created_at=created,
-        has_email=has_email, uses_alt_email=alt, has_phone=has_phone, email=email, phone=phone,
-        acquisition_channel=channel, consent=consent, owner_idx=owner_idx, of_person=of_person,
-        linkable_pairs=linkable, same_person_pairs=pairs,
+        n=n,
+        person=person,
+        system=system,
+        contact_id=contact_id,
+        created_at=created,
+        has_email=has_email,
+        uses_alt_email=alt,
+        has_phone=has_phone,
+        email=email,
+        phone=phone,
+        acquisition_channel=channel,
+        consent=consent,
+        owner_idx=owner_idx,
+        of_person=of_person,
+        linkable_pairs=linkable,
+        same_person_pairs=pairs,
     )

@@ -5,17 +5,27 @@ that makes sense for that file, visible in that very record. Each fault is liste
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from generator import text
 from generator.config import DAY, Settings, params
 from generator.frames import DATE, TS, FileFrame
+from generator.text import SHANGHAI_OFFSET
 
-FAULTS = ("missing_required", "malformed_email", "negative_amount", "csat_out_of_range",
-          "future_date", "unparseable_date", "duplicate_row", "orphan_reference", "garbled_line")
+FAULTS = (
+    "missing_required",
+    "malformed_email",
+    "negative_amount",
+    "csat_out_of_range",
+    "future_date",
+    "unparseable_date",
+    "duplicate_row",
+    "orphan_reference",
+    "garbled_line",
+)
 TEXT_FORMATS = ("csv", "jsonl")
 
 
@@ -72,7 +82,7 @@ def plant(frame: FileFrame, s: Settings, at: int, force_each: bool) -> list[Faul
         chosen[kind] = np.sort(rows)
 
     edits: dict[str, dict[int, str | None]] = {}
-    planted: list[tuple[int, str]] = []   # (row before duplicates are inserted, fault)
+    planted: list[tuple[int, str]] = []  # (row before duplicates are inserted, fault)
     for kind, rows in chosen.items():
         if kind in ("duplicate_row", "garbled_line"):
             continue
@@ -85,7 +95,8 @@ def plant(frame: FileFrame, s: Settings, at: int, force_each: bool) -> list[Faul
         mask = np.zeros(n, dtype=bool)
         mask[rows] = True
         frame.columns[col] = pc.replace_with_mask(
-            frame.columns[col], pa.array(mask), pa.array([changes[r] for r in rows], pa.string()))
+            frame.columns[col], pa.array(mask), pa.array([changes[r] for r in rows], pa.string())
+        )
 
     # Insert the duplicates a few records after their originals; renumber everything.
     copies = chosen.get("duplicate_row", np.zeros(0, np.int64)).astype(np.int64)
@@ -100,11 +111,12 @@ def plant(frame: FileFrame, s: Settings, at: int, force_each: bool) -> list[Faul
         if frame.avoid is not None:
             frame.avoid = frame.avoid[take]
     faults = [Fault(frame.name, int(position[r]) + 1, k) for r, k in planted]
-    faults += [Fault(frame.name, int(position[n + i]) + 1, "duplicate_row")
-               for i in range(len(copies))]
+    faults += [
+        Fault(frame.name, int(position[n + i]) + 1, "duplicate_row") for i in range(len(copies))
+    ]
     for r in chosen.get("garbled_line", np.zeros(0, np.int64)).tolist():
         final = int(position[r])
-        frame.garbled[final] = ""   # the writer truncates this record's text
+        frame.garbled[final] = ""  # the writer truncates this record's text
         faults.append(Fault(frame.name, final + 1, "garbled_line"))
     return sorted(faults, key=lambda f: f.source_row)
 
@@ -147,8 +159,9 @@ def _pick_present(frame: FileFrame, cols: list[str], row: int, rng) -> str:
     return present[int(rng.integers(0, len(present)))]
 
 
-def _fault_value(frame: FileFrame, kind: str, row: int, at: int,
-                 rng: np.random.Generator) -> tuple[str, str | None]:
+def _fault_value(
+    frame: FileFrame, kind: str, row: int, at: int, rng: np.random.Generator
+) -> tuple[str, str | None]:
     r = frame.rules
     if kind == "missing_required":
         return r.required[int(rng.integers(0, len(r.required)))], None
@@ -166,10 +179,12 @@ def _fault_value(frame: FileFrame, kind: str, row: int, at: int,
     if kind == "future_date":
         col = _pick_present(frame, r.not_future, row, rng)
         lo, hi = params()["faults"]["future_years"]
-        when = at + int(rng.uniform(lo, hi) * 365 * DAY)
-        value = (text.dates(np.array([when])) if frame.kinds[col] == DATE
-                 else text.timestamps(np.array([when]), frame.ts_style))[0].as_py()
-        return col, value
+        when = datetime(1970, 1, 1) + timedelta(seconds=at + int(rng.uniform(lo, hi) * 365 * DAY))
+        if frame.kinds[col] == DATE:
+            return col, when.strftime("%Y-%m-%d")
+        if frame.ts_style == "cn_local":
+            return col, (when + timedelta(seconds=SHANGHAI_OFFSET)).strftime("%Y/%m/%d %H:%M:%S")
+        return col, when.strftime("%Y-%m-%dT%H:%M:%SZ")
     if kind == "unparseable_date":
         col = _pick_present(frame, r.dated, row, rng)
         return col, _garble_date(_get(frame, col, row), frame.kinds[col], rng)
@@ -206,4 +221,4 @@ def _orphan(value: str) -> str:
     digits_at = next(i for i, ch in enumerate(value) if ch.isdigit())
     if value.startswith("8860"):  # POS member numbers carry a fixed numeric prefix
         digits_at = 4
-    return value[:digits_at] + "9" + value[digits_at + 1:]
+    return value[:digits_at] + "9" + value[digits_at + 1 :]

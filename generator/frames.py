@@ -25,13 +25,13 @@ class FaultRules:
 @dataclass
 class FileFrame:
     name: str
-    fmt: str                          # csv | jsonl | parquet | xlsx
-    columns: dict[str, pa.Array]      # header → text (null = empty / missing)
+    fmt: str  # csv | jsonl | parquet | xlsx
+    columns: dict[str, pa.Array]  # header → text (null = empty / missing)
     kinds: dict[str, str]
     rules: FaultRules
     encoding: str = "utf-8"
     ts_style: str = "iso"
-    avoid: np.ndarray | None = None   # rows other files refer to: planted faults avoid them
+    avoid: np.ndarray | None = None  # rows other files refer to: planted faults avoid them
     garbled: dict[int, str] = field(default_factory=dict)  # final row index → garbled text
 
     @property

@@ -17,8 +17,14 @@ from generator.text import SHANGHAI_OFFSET, concat, ids, vocab_take
 
 EVENT_TYPES = ("sent", "delivered", "open", "click", "unsubscribe", "bounce", "conversion")
 MESSAGING = ("email", "sms", "wechat")
-CHANNEL_LABEL = {"email": "邮件", "sms": "短信", "wechat": "微信", "paid_search": "搜索广告",
-                 "social": "社交媒体", "display": "展示广告"}
+CHANNEL_LABEL = {
+    "email": "邮件",
+    "sms": "短信",
+    "wechat": "微信",
+    "paid_search": "搜索广告",
+    "social": "社交媒体",
+    "display": "展示广告",
+}
 
 
 @dataclass
@@ -26,12 +32,12 @@ class Campaigns:
     n: int
     campaign_id: pa.Array
     name: pa.Array
-    channel: np.ndarray         # index into params marketing.channel
-    start_at: np.ndarray        # 00:00 Asia/Shanghai of the start date, epoch seconds
-    end_at: np.ndarray          # 00:00 Asia/Shanghai of the day after the end date
-    currency: np.ndarray        # index into FxTable.currencies
+    channel: np.ndarray  # index into params marketing.channel
+    start_at: np.ndarray  # 00:00 Asia/Shanghai of the start date, epoch seconds
+    end_at: np.ndarray  # 00:00 Asia/Shanghai of the day after the end date
+    currency: np.ndarray  # index into FxTable.currencies
     budget_cents: np.ndarray
-    spend_share: np.ndarray     # share of the budget spent by the end
+    spend_share: np.ndarray  # share of the budget spent by the end
 
 
 @dataclass
@@ -73,20 +79,27 @@ def simulate_campaigns(s: Settings, fx: FxTable) -> Campaigns:
     name = concat(year_text, " ", vocab_take([t[0] for t in themes], theme), " - ", label)
     foreign = rng.random(n) < mk["foreign_currency_share"]
     currency = np.where(foreign, fx.currencies.index("USD"), 0)
-    budget_cny = rng.lognormal(mk["budget_cny_lognormal"]["mean"],
-                               mk["budget_cny_lognormal"]["sigma"], n)
+    budget_cny = rng.lognormal(
+        mk["budget_cny_lognormal"]["mean"], mk["budget_cny_lognormal"]["sigma"], n
+    )
     rate = fx.rates[currency, fx.month_index(start_at)]
     budget = (np.round(budget_cny / rate / 100) * 100 * 100).astype(np.int64)  # whole hundreds
     return Campaigns(
-        n=n, campaign_id=ids("CMP", np.arange(1, n + 1), 5), name=name, channel=channel,
-        start_at=start_at, end_at=end_at, currency=currency, budget_cents=budget,
+        n=n,
+        campaign_id=ids("CMP", np.arange(1, n + 1), 5),
+        name=name,
+        channel=channel,
+        start_at=start_at,
+        end_at=end_at,
+        currency=currency,
+        budget_cents=budget,
         spend_share=rng.uniform(0.72, 1.06, n),
     )
 
 
 def _eligible(channel: str, p: Persons, c: Contacts) -> np.ndarray:
     geo = geography()
-    cn = np.isin(np.array(geo.codes)[p.country[c.person]], ["CN", "HK"])
+    cn = np.isin(np.array(geo.codes), ["CN", "HK"])[p.country[c.person]]
     if channel == "email":
         return c.consent & c.has_email
     if channel == "sms":
@@ -96,8 +109,9 @@ def _eligible(channel: str, p: Persons, c: Contacts) -> np.ndarray:
     return np.ones(c.n, dtype=bool)
 
 
-def simulate_events(s: Settings, p: Persons, c: Contacts, o: Orders, cp: Campaigns
-                    ) -> tuple[Events, np.ndarray]:
+def simulate_events(
+    s: Settings, p: Persons, c: Contacts, o: Orders, cp: Campaigns
+) -> tuple[Events, np.ndarray]:
     """Events, and per contact the campaign that acquired it (-1 if none)."""
     rng = s.rng("events")
     mk = params()["marketing"]
@@ -105,12 +119,20 @@ def simulate_events(s: Settings, p: Persons, c: Contacts, o: Orders, cp: Campaig
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def add(campaign, contact, etype, at):
-        parts.append((np.broadcast_to(campaign, at.shape).astype(np.int64), contact,
-                      np.full(len(at), EVENT_TYPES.index(etype)), at.astype(np.int64)))
+        # compact dtypes: tens of millions of events at the large scale
+        parts.append(
+            (
+                np.broadcast_to(campaign, at.shape).astype(np.int32),
+                contact.astype(np.int32),
+                np.full(len(at), EVENT_TYPES.index(etype), dtype=np.int8),
+                at.astype(np.int64),
+            )
+        )
 
+    reachable = {ch: _eligible(ch, p, c) for ch in names}
     for k in range(cp.n):
         ch = names[cp.channel[k]]
-        ok = _eligible(ch, p, c) & (c.created_at < cp.start_at[k])
+        ok = reachable[ch] & (c.created_at < cp.start_at[k])
         if ch in MESSAGING:
             aud = np.nonzero(ok & (rng.random(c.n) < s.audience_share))[0]
             m = len(aud)
@@ -132,13 +154,18 @@ def simulate_events(s: Settings, p: Persons, c: Contacts, o: Orders, cp: Campaig
             unsub = deliv & (rng.random(m) < mk["unsubscribe"])
             add(k, aud[unsub], "unsubscribe", (o_at + rng.integers(20, 3600, m))[unsub])
             conv = clicked & (rng.random(m) < mk["conversion_after_click"])
-            add(k, aud[conv], "conversion",
-                (c_at + rng.exponential(2 * 3600, m).astype(np.int64) + 60)[conv])
+            add(
+                k,
+                aud[conv],
+                "conversion",
+                (c_at + rng.exponential(2 * 3600, m).astype(np.int64) + 60)[conv],
+            )
         else:
             aud = np.nonzero(ok & (rng.random(c.n) < mk["ad_clicks_per_contact"]))[0]
             m = len(aud)
             c_at = cp.start_at[k] + (rng.random(m) * (cp.end_at[k] - cp.start_at[k])).astype(
-                np.int64)
+                np.int64
+            )
             add(k, aud, "click", c_at)
             conv = rng.random(m) < mk["conversion_after_click"]
             add(k, aud[conv], "conversion", (c_at + rng.integers(60, 7200, m))[conv])
@@ -151,9 +178,13 @@ def simulate_events(s: Settings, p: Persons, c: Contacts, o: Orders, cp: Campaig
     # Nothing before the contact exists or the campaign starts (touch chains are back-dated).
     keep = (at < s.horizon_end) & (at >= c.created_at[contact]) & (at >= cp.start_at[campaign])
     order = np.lexsort((etype[keep], at[keep]))
-    events = Events(n=int(keep.sum()), campaign=campaign[keep][order],
-                    contact=contact[keep][order], event_type=etype[keep][order],
-                    occurred_at=at[keep][order])
+    events = Events(
+        n=int(keep.sum()),
+        campaign=campaign[keep][order],
+        contact=contact[keep][order],
+        event_type=etype[keep][order],
+        occurred_at=at[keep][order],
+    )
     return events, _acquisition_campaigns(c, cp, names, rng)
 
 
@@ -166,8 +197,9 @@ def _attributed(s, o: Orders, cp: Campaigns, names, rng, add) -> None:
     for k in rng.permutation(cp.n):
         if names[cp.channel[k]] not in MESSAGING:
             continue
-        hit = want & (assigned < 0) & (o.ordered_at >= cp.start_at[k]) & (
-            o.ordered_at < cp.end_at[k])
+        hit = (
+            want & (assigned < 0) & (o.ordered_at >= cp.start_at[k]) & (o.ordered_at < cp.end_at[k])
+        )
         assigned[hit] = k
     idx = np.nonzero(assigned >= 0)[0]
     m = len(idx)
@@ -189,13 +221,20 @@ def _attributed(s, o: Orders, cp: Campaigns, names, rng, add) -> None:
 def _acquisition_campaigns(c: Contacts, cp: Campaigns, names, rng) -> np.ndarray:
     """Contacts acquired through a campaign channel while a campaign of that channel ran."""
     acquired = np.full(c.n, -1)
-    ch = c.acquisition_channel
+    by_channel = {
+        name: pc.equal(c.acquisition_channel, name).to_numpy(zero_copy_only=False) for name in names
+    }
     for k in rng.permutation(cp.n):
         name = names[cp.channel[k]]
         if name in ("sms", "display"):
             continue
-        match = pc.equal(ch, name).to_numpy(zero_copy_only=False)
-        hit = match & (acquired < 0) & (c.created_at >= cp.start_at[k]) & (
-            c.created_at < cp.end_at[k]) & (rng.random(c.n) < 0.7)
+        match = by_channel[name]
+        hit = (
+            match
+            & (acquired < 0)
+            & (c.created_at >= cp.start_at[k])
+            & (c.created_at < cp.end_at[k])
+            & (rng.random(c.n) < 0.7)
+        )
         acquired[hit] = k
     return acquired

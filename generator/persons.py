@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from generator.config import DAY, Settings, params, reference
-from generator.text import NO_TS, concat, unique_numbers, vocab_take
+from generator.text import NO_TS, concat, ids, unique_numbers, vocab_take
 
 STAGES = ("mql", "sql", "opportunity", "customer")
 
@@ -18,30 +18,28 @@ STAGES = ("mql", "sql", "opportunity", "customer")
 @dataclass
 class Persons:
     n: int
-    born: np.ndarray            # lead_at, epoch seconds
-    country: np.ndarray         # index into Geography.codes
+    born: np.ndarray  # lead_at, epoch seconds
+    country: np.ndarray  # index into Geography.codes
     b2b: np.ndarray
     buyer: np.ndarray
     consent: np.ndarray
     name: pa.Array
-    email: pa.Array             # canonical (lower-case) primary email
-    alt_email: pa.Array         # second email (work / old), also unique to the person
+    email: pa.Array  # canonical (lower-case) primary email
+    alt_email: pa.Array  # second email (work / old), also unique to the person
     is_gmail: np.ndarray
     alt_is_gmail: np.ndarray
-    phone_cc: pa.Array          # country calling code
-    phone_national: pa.Array    # national significant number (digits)
-    phone_groups: np.ndarray    # index into Geography.groups (how the number is grouped)
+    phone_cc: pa.Array  # country calling code
+    phone_national: pa.Array  # national significant number (digits)
+    phone_groups: np.ndarray  # index into Geography.groups (how the number is grouped)
     region: pa.Array
     city: pa.Array
     company: pa.Array
     company_domain: pa.Array
     stage_at: dict[str, np.ndarray]  # mql/sql/opportunity/customer → epoch seconds or NO_TS
-    first_order_at: np.ndarray       # BG/NBD birth for buyers, NO_TS otherwise
+    first_order_at: np.ndarray  # BG/NBD birth for buyers, NO_TS otherwise
 
     @property
     def person_id(self) -> pa.Array:
-        from generator.text import ids
-
         return ids("P", np.arange(1, self.n + 1), 7)
 
 
@@ -50,7 +48,7 @@ class Geography:
     codes: list[str]
     stores: np.ndarray
     currencies: list[list[list]]
-    groups: list[list[int]]   # digit grouping per phone plan (index 0: mainland China)
+    groups: list[list[int]]  # digit grouping per phone plan (index 0: mainland China)
 
 
 def geography() -> Geography:
@@ -72,6 +70,13 @@ def geography() -> Geography:
 def _weights(values) -> np.ndarray:
     w = np.asarray(values, dtype=float)
     return w / w.sum()
+
+
+def _scatter(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """values (one per True in mask) placed at the mask's positions, zeros elsewhere."""
+    out = np.zeros(len(mask), dtype=np.int64)
+    out[mask] = values
+    return out
 
 
 def _births(s: Settings, rng: np.random.Generator) -> np.ndarray:
@@ -147,10 +152,13 @@ def simulate_persons(s: Settings) -> Persons:
     cid = pa.array(np.arange(n_comp)).cast(pa.string())
     comp_name = pc.if_else(
         pa.array(comp_cn),
-        concat(vocab_take([x[0] for x in comp["chinese_prefixes"]], cpre),
-               vocab_take(comp["chinese_suffixes"], csuf)),
-        concat(vocab_take(comp["latin_prefixes"], lpre), " ",
-               vocab_take(comp["latin_suffixes"], lsuf)),
+        concat(
+            vocab_take([x[0] for x in comp["chinese_prefixes"]], cpre),
+            vocab_take(comp["chinese_suffixes"], csuf),
+        ),
+        concat(
+            vocab_take(comp["latin_prefixes"], lpre), " ", vocab_take(comp["latin_suffixes"], lsuf)
+        ),
     )
     comp_domain = pc.if_else(
         pa.array(comp_cn),
@@ -190,16 +198,22 @@ def simulate_persons(s: Settings) -> Persons:
         city = pc.if_else(pa.array(sel), vocab_take([c for _, c in flat], cityi), city)
         if cfg["phone"] == "cn":
             cc = "86"
-            body = unique_numbers(n, 100_000_000, int(rng.integers(1 << 30)))
-            nat = concat(vocab_take([str(x) for x in prefixes], rng.integers(0, len(prefixes), n)),
-                         pc.utf8_lpad(pa.array(body).cast(pa.string()), 8, "0"))
+            body = _scatter(
+                sel, unique_numbers(int(sel.sum()), 100_000_000, int(rng.integers(1 << 30)))
+            )
+            nat = concat(
+                vocab_take([str(x) for x in prefixes], rng.integers(0, len(prefixes), n)),
+                pc.utf8_lpad(pa.array(body).cast(pa.string()), 8, "0"),
+            )
             grp = 0
         else:
             plan_no += 1
             cc = cfg["phone"]["country_code"]
             lead = cfg["phone"]["leading"]
             rest = sum(cfg["phone"]["groups"]) - len(lead)
-            body = unique_numbers(n, 10**rest, int(rng.integers(1 << 30)))
+            body = _scatter(
+                sel, unique_numbers(int(sel.sum()), 10**rest, int(rng.integers(1 << 30)))
+            )
             nat = concat(lead, pc.utf8_lpad(pa.array(body).cast(pa.string()), rest, "0"))
             grp = plan_no
         phone_cc = pc.if_else(pa.array(sel), cc, phone_cc)
@@ -209,8 +223,15 @@ def simulate_persons(s: Settings) -> Persons:
     work = b2b & (rng.random(n) < 0.6)
     domain = pc.if_else(pa.array(work), company_domain, domain)
     qq = pc.equal(domain, "qq.com").to_numpy(zero_copy_only=False) & (rng.random(n) < 0.7)
-    local = pc.if_else(pa.array(qq), concat(pa.array(10_000 + unique_numbers(
-        n, 10_000_000, int(rng.integers(1 << 30)))).cast(pa.string())), local)
+    local = pc.if_else(
+        pa.array(qq),
+        concat(
+            pa.array(10_000 + unique_numbers(n, 10_000_000, int(rng.integers(1 << 30)))).cast(
+                pa.string()
+            )
+        ),
+        local,
+    )
     # Gmail allows only letters, digits and dots in the local part.
     gmail = pc.equal(domain, "gmail.com")
     local = pc.if_else(gmail, pc.replace_substring(local, "_", "."), local)
@@ -227,12 +248,25 @@ def simulate_persons(s: Settings) -> Persons:
 
     stage_at, first_order = _funnel(born, b2b, buyer, rng)
     return Persons(
-        n=n, born=born, country=country, b2b=b2b, buyer=buyer, consent=consent, name=name,
-        email=email, alt_email=alt_email,
+        n=n,
+        born=born,
+        country=country,
+        b2b=b2b,
+        buyer=buyer,
+        consent=consent,
+        name=name,
+        email=email,
+        alt_email=alt_email,
         is_gmail=pc.equal(domain, "gmail.com").to_numpy(zero_copy_only=False),
         alt_is_gmail=pc.equal(alt_domain, "gmail.com").to_numpy(zero_copy_only=False),
-        phone_cc=phone_cc, phone_national=national, phone_groups=groups, region=region,
-        city=city, company=company, company_domain=company_domain, stage_at=stage_at,
+        phone_cc=phone_cc,
+        phone_national=national,
+        phone_groups=groups,
+        region=region,
+        city=city,
+        company=company,
+        company_domain=company_domain,
+        stage_at=stage_at,
         first_order_at=first_order,
     )
 

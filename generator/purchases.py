@@ -29,14 +29,17 @@ CONTACT_PREFERENCE = {
 
 @dataclass
 class FxTable:
-    currencies: list[str]       # index 0 is CNY
-    months: list[str]           # 'YYYY-MM' (Asia/Shanghai calendar)
+    currencies: list[str]  # index 0 is CNY
+    months: list[str]  # 'YYYY-MM' (Asia/Shanghai calendar)
     first_month: np.datetime64
-    rates: np.ndarray           # [currency, month] CNY per unit, rounded as published
+    rates: np.ndarray  # [currency, month] CNY per unit, rounded as published
 
     def as_dict(self) -> dict[str, dict[str, float]]:
-        return {c: {m: float(self.rates[i, j]) for j, m in enumerate(self.months)}
-                for i, c in enumerate(self.currencies) if c != "CNY"}
+        return {
+            c: {m: float(self.rates[i, j]) for j, m in enumerate(self.months)}
+            for i, c in enumerate(self.currencies)
+            if c != "CNY"
+        }
 
     def month_index(self, seconds: np.ndarray) -> np.ndarray:
         local = (seconds + SHANGHAI_OFFSET).astype("datetime64[s]").astype("datetime64[M]")
@@ -48,25 +51,25 @@ class Orders:
     n: int
     order_id: pa.Array
     person: np.ndarray
-    contact: np.ndarray         # index into Contacts
-    channel: np.ndarray         # index into CHANNELS
-    currency: np.ndarray        # index into FxTable.currencies
-    total_cents: np.ndarray     # in the order currency
-    value_cny: np.ndarray       # Gamma-Gamma draw (float CNY) for completed orders
+    contact: np.ndarray  # index into Contacts
+    channel: np.ndarray  # index into CHANNELS
+    currency: np.ndarray  # index into FxTable.currencies
+    total_cents: np.ndarray  # in the order currency
+    value_cny: np.ndarray  # Gamma-Gamma draw (float CNY) for completed orders
     ordered_at: np.ndarray
-    final_status: np.ndarray    # index into STATUSES
-    final_at: np.ndarray        # updated_at of the final version
+    final_status: np.ndarray  # index into STATUSES
+    final_at: np.ndarray  # updated_at of the final version
     interim_status: np.ndarray  # index into STATUSES or -1 when the order has one version
-    both_versions: np.ndarray   # export the interim version too once final (two-version orders)
-    simulated: np.ndarray       # a BG/NBD purchase (True) or an extra order (False)
+    both_versions: np.ndarray  # export the interim version too once final (two-version orders)
+    simulated: np.ndarray  # a BG/NBD purchase (True) or an extra order (False)
 
 
 @dataclass
 class Lines:
     n: int
-    order: np.ndarray           # index into Orders
+    order: np.ndarray  # index into Orders
     line_number: np.ndarray
-    product: np.ndarray         # index into reference products
+    product: np.ndarray  # index into reference products
     quantity: np.ndarray
     unit_cents: np.ndarray
     discount_cents: np.ndarray
@@ -92,12 +95,12 @@ def _bgnbd(s: Settings, p: Persons, rng: np.random.Generator):
     bg = params()["purchasing"]["bgnbd"]
     buyers = np.nonzero((p.first_order_at != NO_TS) & (p.first_order_at < s.horizon_end))[0]
     k = len(buyers)
-    lam = rng.gamma(bg["r"], 1 / bg["alpha"], k)           # purchases per week
+    lam = rng.gamma(bg["r"], 1 / bg["alpha"], k)  # purchases per week
     drop = rng.beta(bg["a"], bg["b"], k)
-    life = rng.geometric(drop)                              # repeats made before dropping out
+    life = rng.geometric(drop)  # repeats made before dropping out
     t0 = p.first_order_at[buyers]
     span = (s.horizon_end - t0) / WEEK
-    m = rng.poisson(lam * span)                             # Poisson arrivals while alive
+    m = rng.poisson(lam * span)  # Poisson arrivals while alive
     n_rep = np.minimum(life, m)
     total = int(m.sum())
     group = np.repeat(np.arange(k), m)
@@ -142,14 +145,23 @@ def simulate_orders(
     person = np.concatenate([person, ex_person])
     at = np.concatenate([at, *[e[2] for e in extras]])
     value = np.concatenate([value, *[e[3] for e in extras]])
-    final = np.concatenate([np.zeros(n_sim, np.int64)] + [
-        np.full(len(e[1]), STATUSES.index("cancelled" if e[0] == "pending" else e[0]))
-        for e in extras])
-    interim = np.concatenate([np.full(n_sim, -1)] + [
-        np.full(len(e[1]), STATUSES.index("completed" if e[0] == "refunded" else "pending"))
-        for e in extras])
-    kind = np.concatenate([np.zeros(n_sim, np.int64)] + [
-        np.full(len(e[1]), i + 1) for i, e in enumerate(extras)])
+    final = np.concatenate(
+        [np.zeros(n_sim, np.int64)]
+        + [
+            np.full(len(e[1]), STATUSES.index("cancelled" if e[0] == "pending" else e[0]))
+            for e in extras
+        ]
+    )
+    interim = np.concatenate(
+        [np.full(n_sim, -1)]
+        + [
+            np.full(len(e[1]), STATUSES.index("completed" if e[0] == "refunded" else "pending"))
+            for e in extras
+        ]
+    )
+    kind = np.concatenate(
+        [np.zeros(n_sim, np.int64)] + [np.full(len(e[1]), i + 1) for i, e in enumerate(extras)]
+    )
     simulated = kind == 0
     n = len(person)
     at = _diurnal(at, person, p, s, rng)
@@ -194,19 +206,29 @@ def simulate_orders(
 
     order = np.argsort(at, kind="stable")
     orders = Orders(
-        n=n, order_id=ids("SO", np.arange(1, n + 1), 9), person=person[order],
-        contact=contact[order], channel=channel[order], currency=currency[order],
-        total_cents=total[order], value_cny=value[order], ordered_at=at[order],
-        final_status=final[order], final_at=at[order] + delay[order],
-        interim_status=interim[order], both_versions=both[order], simulated=simulated[order],
+        n=n,
+        order_id=ids("SO", np.arange(1, n + 1), 9),
+        person=person[order],
+        contact=contact[order],
+        channel=channel[order],
+        currency=currency[order],
+        total_cents=total[order],
+        value_cny=value[order],
+        ordered_at=at[order],
+        final_status=final[order],
+        final_at=at[order] + delay[order],
+        interim_status=interim[order],
+        both_versions=both[order],
+        simulated=simulated[order],
     )
     lines = _lines(orders, fx, rng)
     truth["simulated_orders"] = n_sim
     return orders, lines, truth
 
 
-def _diurnal(at: np.ndarray, person: np.ndarray, p: Persons, s: Settings,
-             rng: np.random.Generator) -> np.ndarray:
+def _diurnal(
+    at: np.ndarray, person: np.ndarray, p: Persons, s: Settings, rng: np.random.Generator
+) -> np.ndarray:
     """Move each later order to a local (Asia/Shanghai) hour of the same day drawn from the
     shopping rhythm; the first order stays where the funnel put it. Shifts stay within the day,
     so weekly purchase rates are unchanged."""
@@ -275,5 +297,12 @@ def _lines(o: Orders, fx: FxTable, rng: np.random.Generator) -> Lines:
     qty = np.where(~discounted & (alloc % qty != 0), 1, qty)
     unit = np.ceil(alloc / (qty * (1 - disc_rate))).astype(np.int64)
     discount = qty * unit - alloc
-    return Lines(n=n, order=order, line_number=line_number, product=product, quantity=qty,
-                 unit_cents=unit, discount_cents=discount)
+    return Lines(
+        n=n,
+        order=order,
+        line_number=line_number,
+        product=product,
+        quantity=qty,
+        unit_cents=unit,
+        discount_cents=discount,
+    )

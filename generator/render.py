@@ -22,38 +22,81 @@ from generator.world import World
 NULL = pa.scalar(None, pa.string())
 
 CONTACT_COLUMNS = [
-    ("source_contact_id", STR), ("full_name", STR), ("email", STR), ("phone", STR),
-    ("company", STR), ("country", STR), ("region", STR), ("city", STR),
-    ("acquisition_channel", STR), ("acquisition_campaign_id", STR), ("owner", STR),
-    ("marketing_consent", BOOL), ("lifecycle_stage", STR), ("lead_at", TS), ("mql_at", TS),
-    ("sql_at", TS), ("opportunity_at", TS), ("customer_at", TS), ("created_at", TS),
+    ("source_contact_id", STR),
+    ("full_name", STR),
+    ("email", STR),
+    ("phone", STR),
+    ("company", STR),
+    ("country", STR),
+    ("region", STR),
+    ("city", STR),
+    ("acquisition_channel", STR),
+    ("acquisition_campaign_id", STR),
+    ("owner", STR),
+    ("marketing_consent", BOOL),
+    ("lifecycle_stage", STR),
+    ("lead_at", TS),
+    ("mql_at", TS),
+    ("sql_at", TS),
+    ("opportunity_at", TS),
+    ("customer_at", TS),
+    ("created_at", TS),
     ("updated_at", TS),
 ]
 # The marketing tool's list export: no phone, address, company or owner, but the synced
 # lifecycle stage (a person may be known only there).
-EMAIL_LIST_COLUMNS = ["source_contact_id", "email", "full_name", "country",
-                      "acquisition_channel", "acquisition_campaign_id", "marketing_consent",
-                      "lifecycle_stage", "lead_at", "mql_at", "sql_at", "opportunity_at",
-                      "customer_at", "created_at", "updated_at"]
+EMAIL_LIST_COLUMNS = [
+    "source_contact_id",
+    "email",
+    "full_name",
+    "country",
+    "acquisition_channel",
+    "acquisition_campaign_id",
+    "marketing_consent",
+    "lifecycle_stage",
+    "lead_at",
+    "mql_at",
+    "sql_at",
+    "opportunity_at",
+    "customer_at",
+    "created_at",
+    "updated_at",
+]
 POS_HEADERS = {
-    "source_contact_id": "会员编号", "full_name": "姓名", "phone": "手机号", "email": "邮箱",
-    "company": "公司", "country": "国家", "region": "大区", "city": "城市",
-    "acquisition_channel": "来源渠道", "acquisition_campaign_id": "来源活动", "owner": "负责人",
-    "marketing_consent": "营销授权", "lifecycle_stage": "生命周期阶段", "lead_at": "线索时间",
-    "mql_at": "MQL时间", "sql_at": "SQL时间", "opportunity_at": "商机时间",
-    "customer_at": "成交时间", "created_at": "创建时间", "updated_at": "更新时间",
+    "source_contact_id": "会员编号",
+    "full_name": "姓名",
+    "phone": "手机号",
+    "email": "邮箱",
+    "company": "公司",
+    "country": "国家",
+    "region": "大区",
+    "city": "城市",
+    "acquisition_channel": "来源渠道",
+    "acquisition_campaign_id": "来源活动",
+    "owner": "负责人",
+    "marketing_consent": "营销授权",
+    "lifecycle_stage": "生命周期阶段",
+    "lead_at": "线索时间",
+    "mql_at": "MQL时间",
+    "sql_at": "SQL时间",
+    "opportunity_at": "商机时间",
+    "customer_at": "成交时间",
+    "created_at": "创建时间",
+    "updated_at": "更新时间",
 }
 CONTACT_FILES = {
-    "crm": ("crm_contacts", "csv"), "web": ("web_signups", "jsonl"),
-    "pos": ("pos_members", "csv"), "email_list": ("email_list", "csv"),
+    "crm": ("crm_contacts", "csv"),
+    "web": ("web_signups", "jsonl"),
+    "pos": ("pos_members", "csv"),
+    "email_list": ("email_list", "csv"),
 }
 
 
 @dataclass(frozen=True)
 class Window:
-    lo: int | None      # None: everything before hi (the base export)
+    lo: int | None  # None: everything before hi (the base export)
     hi: int
-    suffix: str         # '' for the base, '_inc001' for increment 1
+    suffix: str  # '' for the base, '_inc001' for increment 1
 
     def new(self, at: np.ndarray) -> np.ndarray:
         return (at < self.hi) if self.lo is None else ((at >= self.lo) & (at < self.hi))
@@ -86,6 +129,7 @@ def render_all(w: World, win: Window) -> Iterator[FileFrame]:
 
 
 # ---------------------------------------------------------------------------------- contacts
+
 
 def _unsubscribed_at(w: World) -> np.ndarray:
     ev = w.events
@@ -137,27 +181,37 @@ def contact_frames(w: World, win: Window) -> list[FileFrame]:
         col["email"] = c.email.take(take)
         col["phone"] = c.phone.take(take)
         company = p.company.take(ptake)
-        col["company"] = company if system != "pos" else text.null_where(
-            company, _jitter(c.owner_idx[rows], 10) < 7)
+        col["company"] = (
+            company
+            if system != "pos"
+            else text.null_where(company, _jitter(c.owner_idx[rows], 10) < 7)
+        )
         col["country"] = text.vocab_take(geography().codes, p.country[pr])
         col["region"] = p.region.take(ptake)
         col["city"] = p.city.take(ptake)
         col["acquisition_channel"] = c.acquisition_channel.take(take)
         acq = w.acquisition_campaign[rows]
         col["acquisition_campaign_id"] = text.null_where(
-            w.campaigns.campaign_id.take(pa.array(np.maximum(acq, 0))), acq < 0)
+            w.campaigns.campaign_id.take(pa.array(np.maximum(acq, 0))), acq < 0
+        )
         reps = ref["sales_reps"]
-        col["owner"] = text.null_where(text.vocab_take(reps, c.owner_idx[rows] % len(reps)),
-                                       np.full(len(rows), system != "crm"))
-        col["marketing_consent"] = text.booleans(consent[rows], *(
-            ("是", "否") if system == "pos" else ("true", "false")))
+        col["owner"] = text.null_where(
+            text.vocab_take(reps, c.owner_idx[rows] % len(reps)),
+            np.full(len(rows), system != "crm"),
+        )
+        col["marketing_consent"] = text.booleans(
+            consent[rows], *(("是", "否") if system == "pos" else ("true", "false"))
+        )
         stage_name = np.full(len(rows), "lead", dtype=object)
         for st in STAGES:
             at = stage_at[st][pr]
             stage_name = np.where((at != NO_TS) & (at < hi), st, stage_name)
         col["lifecycle_stage"] = pa.array(stage_name.tolist(), pa.string())
-        for st, key in zip(["lead", *STAGES], ["lead_at", "mql_at", "sql_at", "opportunity_at",
-                                                "customer_at"], strict=True):
+        for st, key in zip(
+            ["lead", *STAGES],
+            ["lead_at", "mql_at", "sql_at", "opportunity_at", "customer_at"],
+            strict=True,
+        ):
             at = stage_at[st][pr]
             col[key] = _ts(np.where((at != NO_TS) & (at < hi), at, NO_TS), style)
         col["created_at"] = _ts(c.created_at[rows], style)
@@ -176,17 +230,25 @@ def contact_frames(w: World, win: Window) -> list[FileFrame]:
             col = {POS_HEADERS[k]: v for k, v in col.items()}
             kinds = {POS_HEADERS[k]: kinds[k] for k in keep}
             rules = FaultRules(
-                required=[POS_HEADERS[k] for k in rules.required], email=POS_HEADERS["email"],
+                required=[POS_HEADERS[k] for k in rules.required],
+                email=POS_HEADERS["email"],
                 not_future=[POS_HEADERS[k] for k in rules.not_future],
                 dated=[POS_HEADERS[k] for k in rules.dated],
             )
         else:
             kinds = {k: kinds[k] for k in keep}
-        frames.append(FileFrame(
-            name=f"{base}{win.suffix}.{fmt}", fmt=fmt, columns=col, kinds=kinds, rules=rules,
-            encoding={"pos": "gb18030", "email_list": "utf-8-sig"}.get(system, "utf-8"),
-            ts_style=style, avoid=_referenced(w)[rows],
-        ))
+        frames.append(
+            FileFrame(
+                name=f"{base}{win.suffix}.{fmt}",
+                fmt=fmt,
+                columns=col,
+                kinds=kinds,
+                rules=rules,
+                encoding={"pos": "gb18030", "email_list": "utf-8-sig"}.get(system, "utf-8"),
+                ts_style=style,
+                avoid=_referenced(w)[rows],
+            )
+        )
     return frames
 
 
@@ -201,11 +263,11 @@ def _referenced(w: World) -> np.ndarray:
 
 def _contact_ref(w: World, contact: np.ndarray) -> tuple[pa.Array, pa.Array]:
     c = w.contacts
-    return (text.vocab_take(list(SYSTEMS), c.system[contact]),
-            c.contact_id.take(pa.array(contact)))
+    return (text.vocab_take(list(SYSTEMS), c.system[contact]), c.contact_id.take(pa.array(contact)))
 
 
 # --------------------------------------------------------------------------------- campaigns
+
 
 def campaign_frame(w: World, win: Window) -> FileFrame:
     cp = w.campaigns
@@ -216,8 +278,11 @@ def campaign_frame(w: World, win: Window) -> FileFrame:
     frac = np.clip((hi - cp.start_at) / (cp.end_at - cp.start_at), 0, 1)
     spend = np.round(cp.budget_cents * cp.spend_share * frac).astype(np.int64)
     ended = cp.end_at + DAY <= hi
-    updated = np.where(ended, cp.end_at + DAY + _jitter(np.arange(cp.n), 6 * 3600),
-                       hi - 1 - _jitter(np.arange(cp.n), 6 * 3600))
+    updated = np.where(
+        ended,
+        cp.end_at + DAY + _jitter(np.arange(cp.n), 6 * 3600),
+        hi - 1 - _jitter(np.arange(cp.n), 6 * 3600),
+    )
     updated = np.maximum(updated, cp.start_at)
     cols = {
         "campaign_id": cp.campaign_id.take(pa.array(rows)),
@@ -230,21 +295,45 @@ def campaign_frame(w: World, win: Window) -> FileFrame:
         "currency": text.vocab_take(w.fx.currencies, cp.currency[rows]),
         "updated_at": _ts(updated[rows], "iso"),
     }
-    kinds = {"campaign_id": STR, "campaign_name": STR, "channel": STR, "start_date": DATE,
-             "end_date": DATE, "budget": MONEY, "spend": MONEY, "currency": STR,
-             "updated_at": TS}
-    rules = FaultRules(required=["campaign_id", "campaign_name", "channel", "start_date",
-                                 "currency", "updated_at"],
-                       amounts=["budget", "spend"], not_future=["updated_at"],
-                       dated=["start_date", "end_date", "updated_at"])
+    kinds = {
+        "campaign_id": STR,
+        "campaign_name": STR,
+        "channel": STR,
+        "start_date": DATE,
+        "end_date": DATE,
+        "budget": MONEY,
+        "spend": MONEY,
+        "currency": STR,
+        "updated_at": TS,
+    }
+    rules = FaultRules(
+        required=[
+            "campaign_id",
+            "campaign_name",
+            "channel",
+            "start_date",
+            "currency",
+            "updated_at",
+        ],
+        amounts=["budget", "spend"],
+        not_future=["updated_at"],
+        dated=["start_date", "end_date", "updated_at"],
+    )
     # Faults go to the campaigns with the fewest events, to keep orphaned events few.
     touches = np.bincount(w.events.campaign[w.events.occurred_at < hi], minlength=cp.n)[rows]
     avoid = touches > (np.quantile(touches, 0.25) if len(rows) else 0)
-    return FileFrame(name=f"campaigns{win.suffix}.xlsx", fmt="xlsx", columns=cols, kinds=kinds,
-                     rules=rules, avoid=avoid)
+    return FileFrame(
+        name=f"campaigns{win.suffix}.xlsx",
+        fmt="xlsx",
+        columns=cols,
+        kinds=kinds,
+        rules=rules,
+        avoid=avoid,
+    )
 
 
 # ------------------------------------------------------------------------------------ orders
+
 
 def order_frame(w: World, win: Window) -> FileFrame:
     o = w.orders
@@ -267,7 +356,8 @@ def order_frame(w: World, win: Window) -> FileFrame:
     cols = {
         "order_id": o.order_id.take(pa.array(idx)),
         "source_system": pa.array([ORDER_SYSTEM[x] for x in CHANNELS]).take(
-            pa.array(o.channel[idx])),
+            pa.array(o.channel[idx])
+        ),
         "contact_source_system": sys_text,
         "contact_source_id": contact_id,
         "status": text.vocab_take(list(STATUSES), status),
@@ -277,16 +367,31 @@ def order_frame(w: World, win: Window) -> FileFrame:
         "ordered_at": _ts(o.ordered_at[idx], "iso"),
         "updated_at": _ts(updated, "iso"),
     }
-    kinds = dict.fromkeys(cols, STR) | {"total_amount": MONEY, "ordered_at": TS,
-                                        "updated_at": TS}
+    kinds = dict.fromkeys(cols, STR) | {"total_amount": MONEY, "ordered_at": TS, "updated_at": TS}
     rules = FaultRules(
-        required=["order_id", "contact_source_system", "contact_source_id", "status",
-                  "currency", "total_amount", "ordered_at", "updated_at"],
-        amounts=["total_amount"], not_future=["ordered_at", "updated_at"],
-        dated=["ordered_at", "updated_at"], references=["contact_source_id"],
+        required=[
+            "order_id",
+            "contact_source_system",
+            "contact_source_id",
+            "status",
+            "currency",
+            "total_amount",
+            "ordered_at",
+            "updated_at",
+        ],
+        amounts=["total_amount"],
+        not_future=["ordered_at", "updated_at"],
+        dated=["ordered_at", "updated_at"],
+        references=["contact_source_id"],
     )
-    return FileFrame(name=f"orders{win.suffix}.csv", fmt="csv", columns=cols, kinds=kinds,
-                     rules=rules, avoid=has_interim[idx])
+    return FileFrame(
+        name=f"orders{win.suffix}.csv",
+        fmt="csv",
+        columns=cols,
+        kinds=kinds,
+        rules=rules,
+        avoid=has_interim[idx],
+    )
 
 
 def line_frame(w: World, win: Window) -> FileFrame:
@@ -309,16 +414,28 @@ def line_frame(w: World, win: Window) -> FileFrame:
         "unit_price": text.money(ln.unit_cents[sel]),
         "discount_amount": text.money(ln.discount_cents[sel]),
     }
-    lkinds = dict.fromkeys(lcols, STR) | {"line_number": INT, "quantity": INT,
-                                          "unit_price": MONEY, "discount_amount": MONEY}
-    lrules = FaultRules(required=["order_line_id", "order_id", "product_id", "quantity",
-                                  "unit_price"],
-                        amounts=["unit_price", "discount_amount"], references=["order_id"])
-    return FileFrame(name=f"order_lines{win.suffix}.parquet", fmt="parquet", columns=lcols,
-                     kinds=lkinds, rules=lrules)
+    lkinds = dict.fromkeys(lcols, STR) | {
+        "line_number": INT,
+        "quantity": INT,
+        "unit_price": MONEY,
+        "discount_amount": MONEY,
+    }
+    lrules = FaultRules(
+        required=["order_line_id", "order_id", "product_id", "quantity", "unit_price"],
+        amounts=["unit_price", "discount_amount"],
+        references=["order_id"],
+    )
+    return FileFrame(
+        name=f"order_lines{win.suffix}.parquet",
+        fmt="parquet",
+        columns=lcols,
+        kinds=lkinds,
+        rules=lrules,
+    )
 
 
 # ----------------------------------------------------------------------------------- tickets
+
 
 def ticket_frame(w: World, win: Window) -> FileFrame:
     t = w.tickets
@@ -342,8 +459,7 @@ def ticket_frame(w: World, win: Window) -> FileFrame:
         "category": text.vocab_take(list(sv["category"]), t.category[rows]),
         "priority": text.vocab_take(list(sv["priority"]), t.priority[rows]),
         "status": text.vocab_take(["open", "pending", "solved", "closed"], status),
-        "agent": text.null_where(text.vocab_take(agents, t.agent[rows] % len(agents)),
-                                 first >= hi),
+        "agent": text.null_where(text.vocab_take(agents, t.agent[rows] % len(agents)), first >= hi),
         "reopen_count": text.integers(np.where(done, t.reopen[rows], 0)),
         "csat_score": text.integers(t.csat[rows], missing=~done | (t.csat[rows] == 0)),
         "created_at": _ts(t.created_at[rows], "iso"),
@@ -351,20 +467,38 @@ def ticket_frame(w: World, win: Window) -> FileFrame:
         "resolved_at": _ts(np.where(done, res, NO_TS), "iso"),
         "updated_at": _ts(last[rows], "iso"),
     }
-    kinds = dict.fromkeys(cols, STR) | {"reopen_count": INT, "csat_score": INT,
-                                        "created_at": TS, "first_response_at": TS,
-                                        "resolved_at": TS, "updated_at": TS}
+    kinds = dict.fromkeys(cols, STR) | {
+        "reopen_count": INT,
+        "csat_score": INT,
+        "created_at": TS,
+        "first_response_at": TS,
+        "resolved_at": TS,
+        "updated_at": TS,
+    }
     ts_cols = ["created_at", "first_response_at", "resolved_at", "updated_at"]
     rules = FaultRules(
-        required=["ticket_id", "contact_source_system", "contact_source_id", "channel",
-                  "priority", "status", "created_at", "updated_at"],
-        csat="csat_score", not_future=ts_cols, dated=ts_cols, references=["contact_source_id"],
+        required=[
+            "ticket_id",
+            "contact_source_system",
+            "contact_source_id",
+            "channel",
+            "priority",
+            "status",
+            "created_at",
+            "updated_at",
+        ],
+        csat="csat_score",
+        not_future=ts_cols,
+        dated=ts_cols,
+        references=["contact_source_id"],
     )
-    return FileFrame(name=f"tickets{win.suffix}.jsonl", fmt="jsonl", columns=cols, kinds=kinds,
-                     rules=rules)
+    return FileFrame(
+        name=f"tickets{win.suffix}.jsonl", fmt="jsonl", columns=cols, kinds=kinds, rules=rules
+    )
 
 
 # ----------------------------------------------------------------------------------- events
+
 
 def event_frame(w: World, win: Window) -> FileFrame:
     ev = w.events
@@ -379,19 +513,31 @@ def event_frame(w: World, win: Window) -> FileFrame:
         "occurred_at": _ts(ev.occurred_at[rows], "iso"),
     }
     kinds = dict.fromkeys(cols, STR) | {"occurred_at": TS}
-    rules = FaultRules(required=["event_id", "campaign_id", "contact_source_system",
-                                 "contact_source_id", "event_type", "occurred_at"],
-                       not_future=["occurred_at"], dated=["occurred_at"],
-                       references=["campaign_id", "contact_source_id"])
-    return FileFrame(name=f"campaign_events{win.suffix}.csv", fmt="csv", columns=cols,
-                     kinds=kinds, rules=rules)
+    rules = FaultRules(
+        required=[
+            "event_id",
+            "campaign_id",
+            "contact_source_system",
+            "contact_source_id",
+            "event_type",
+            "occurred_at",
+        ],
+        not_future=["occurred_at"],
+        dated=["occurred_at"],
+        references=["campaign_id", "contact_source_id"],
+    )
+    return FileFrame(
+        name=f"campaign_events{win.suffix}.csv", fmt="csv", columns=cols, kinds=kinds, rules=rules
+    )
 
 
 def contact_truth(w: World, win: Window) -> pa.Table:
     c = w.contacts
     rows = np.nonzero(win.new(c.created_at))[0]
-    return pa.table({
-        "source_system": text.vocab_take(list(SYSTEMS), c.system[rows]),
-        "source_contact_id": c.contact_id.take(pa.array(rows)),
-        "person_id": w.persons.person_id.take(pa.array(c.person[rows])),
-    })
+    return pa.table(
+        {
+            "source_system": text.vocab_take(list(SYSTEMS), c.system[rows]),
+            "source_contact_id": c.contact_id.take(pa.array(rows)),
+            "person_id": w.persons.person_id.take(pa.array(c.person[rows])),
+        }
+    )

@@ -85,8 +85,9 @@ def generate_increment(
     return _export(s, Path(out_dir), Window(lo, lo + DAY, f"_inc{day:03d}"), progress, day)
 
 
-def _export(s: Settings, out: Path, win: Window, progress: Progress | None,
-            day: int | None) -> Summary:
+def _export(
+    s: Settings, out: Path, win: Window, progress: Progress | None, day: int | None
+) -> Summary:
     started = time.perf_counter()
     step = progress or (lambda label: None)
     out.mkdir(parents=True, exist_ok=True)
@@ -110,8 +111,9 @@ def _export(s: Settings, out: Path, win: Window, progress: Progress | None,
     return summary
 
 
-def _write_truth(w: World, win: Window, truth_dir: Path, faults: list[Fault],
-                 summary: Summary) -> None:
+def _write_truth(
+    w: World, win: Window, truth_dir: Path, faults: list[Fault], summary: Summary
+) -> None:
     suffix = win.suffix
     table = contact_truth(w, win)
     lines = pc.binary_join_element_wise(*table.columns, ",")
@@ -132,18 +134,24 @@ def _write_truth(w: World, win: Window, truth_dir: Path, faults: list[Fault],
         "increment": summary.increment,
         "window_utc": {"from": None if win.lo is None else _iso(win.lo), "to": _iso(win.hi)},
         "bgnbd": {**p["bgnbd"], "time_unit": "week"},
-        "gamma_gamma": {**p["gamma_gamma"], "currency": "CNY",
-                        "parameterisation": "nu ~ Gamma(shape q, rate gamma); order value ~ "
-                                            "Gamma(shape p, rate nu)"},
-        "fx_rates_to_cny": {"month_basis": "ordered_at month in Asia/Shanghai",
-                            "rates": w.fx.as_dict()},
+        "gamma_gamma": {
+            **p["gamma_gamma"],
+            "currency": "CNY",
+            "parameterisation": "nu ~ Gamma(shape q, rate gamma); order value ~ "
+            "Gamma(shape p, rate nu)",
+        },
+        "fx_rates_to_cny": {
+            "month_basis": "ordered_at month in Asia/Shanghai",
+            "rates": w.fx.as_dict(),
+        },
         "process": {**w.truth, "persons_simulated": w.persons.n},
         "counts": {f.file: f.rows for f in summary.files},
         "faults": {f: sum(x.fault == f for x in faults) for f in FAULTS},
     }
     name = "params.json" if not suffix else f"params{suffix}.json"
-    (truth_dir / name).write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
-                                  encoding="utf-8")
+    (truth_dir / name).write_text(
+        json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
 
 
 def _iso(seconds: int) -> str:

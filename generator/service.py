@@ -13,8 +13,9 @@ from generator.persons import Persons
 from generator.purchases import CHANNELS, Orders, pick_contact
 
 # Hour-of-day weights (local time) for when customers write in.
-HOURLY = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 4, 7, 8, 8, 6, 7, 8, 8, 7, 6, 5, 5, 6, 6,
-                   4, 2], dtype=float)
+HOURLY = np.array(
+    [1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 4, 7, 8, 8, 6, 7, 8, 8, 7, 6, 5, 5, 6, 6, 4, 2], dtype=float
+)
 
 
 @dataclass
@@ -22,12 +23,12 @@ class Tickets:
     n: int
     person: np.ndarray
     contact: np.ndarray
-    channel: np.ndarray         # index into params service.channel
+    channel: np.ndarray  # index into params service.channel
     category: np.ndarray
     priority: np.ndarray
     agent: np.ndarray
     reopen: np.ndarray
-    csat: np.ndarray            # 1–5, 0 when the customer does not answer the survey
+    csat: np.ndarray  # 1–5, 0 when the customer does not answer the survey
     created_at: np.ndarray
     first_response_at: np.ndarray
     resolved_at: np.ndarray
@@ -103,15 +104,28 @@ def simulate_tickets(s: Settings, p: Persons, c: Contacts, o: Orders) -> Tickets
     probs = np.array(sv["csat_probs"], dtype=float)
     worse = probs[::-1] * 0.6 + probs * 0.4
     slow = ((resolved - created) > 3 * DAY) | (reopen > 0)
-    score = np.where(slow, rng.choice(5, n, p=worse / worse.sum()),
-                     rng.choice(5, n, p=probs / probs.sum())) + 1
+    score = (
+        np.where(
+            slow, rng.choice(5, n, p=worse / worse.sum()), rng.choice(5, n, p=probs / probs.sum())
+        )
+        + 1
+    )
     csat = np.where(answered, score, 0)
     agent = rng.integers(0, 1 << 20, n)
 
     order = np.argsort(created, kind="stable")
     return Tickets(
-        n=n, person=person[order], contact=contact[order], channel=channel[order],
-        category=category[order], priority=priority[order], agent=agent[order],
-        reopen=reopen[order], csat=csat[order], created_at=created[order],
-        first_response_at=first[order], resolved_at=resolved[order], closed_at=closed[order],
+        n=n,
+        person=person[order],
+        contact=contact[order],
+        channel=channel[order],
+        category=category[order],
+        priority=priority[order],
+        agent=agent[order],
+        reopen=reopen[order],
+        csat=csat[order],
+        created_at=created[order],
+        first_response_at=first[order],
+        resolved_at=resolved[order],
+        closed_at=closed[order],
     )

@@ -29,10 +29,6 @@ def ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     return concat(prefix, digits)
 
 
-def digits(numbers: np.ndarray, width: int) -> pa.Array:
-    return pc.utf8_lpad(pa.array(np.asarray(numbers, np.int64)).cast(pa.string()), width, "0")
-
-
 def _clock(sep: str) -> pa.Array:
     """'HH:MM:SS' for every second of a day."""
     if sep not in _CLOCK:

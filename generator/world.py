@@ -27,7 +27,7 @@ class World:
     tickets: Tickets
     campaigns: Campaigns
     events: Events
-    acquisition_campaign: np.ndarray   # per contact: campaign index or -1
+    acquisition_campaign: np.ndarray  # per contact: campaign index or -1
     truth: dict
 
 
@@ -48,5 +48,6 @@ def simulate(s: Settings, step=lambda label: None) -> World:
         "same_person_record_pairs": contacts.same_person_pairs,
         "linkable_record_pairs": contacts.linkable_pairs,
     }
-    return World(s, persons, contacts, fx, orders, lines, tickets, campaigns, events, acquired,
-                 truth)
+    return World(
+        s, persons, contacts, fx, orders, lines, tickets, campaigns, events, acquired, truth
+    )

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from generator.frames import BOOL, DATE, INT, MONEY, STR, TS, FileFrame
 from generator.text import concat
 
-NEEDS_QUOTES = '[,"\\n\\r]'
+QUOTE_TRIGGERS = ',"\n\r'
 
 
 CHUNK_ROWS = 1_000_000  # text formats are assembled and written this many records at a time
@@ -35,15 +35,23 @@ def write(frame: FileFrame, out_dir: Path) -> Path:
     return path
 
 
+def _contains(col: pa.Array, chars: str) -> pa.Array:
+    hit = pc.match_substring(col, chars[0])
+    for ch in chars[1:]:
+        hit = pc.or_(hit, pc.match_substring(col, ch))
+    return hit
+
+
 def _csv_lines(frame: FileFrame, columns: dict[str, pa.Array]) -> pa.Array:
     cells = []
     for name, col in columns.items():
         if frame.kinds[name] == STR:
-            quoted = concat('"', pc.replace_substring(col, '"', '""'), '"')
-            col = pc.if_else(pc.match_substring_regex(col, NEEDS_QUOTES), quoted, col)
+            needs = _contains(col, QUOTE_TRIGGERS)
+            if pc.any(needs).as_py():
+                quoted = concat('"', pc.replace_substring(col, '"', '""'), '"')
+                col = pc.if_else(needs, quoted, col)
         cells.append(col)
-    return pc.binary_join_element_wise(*cells, ",", null_handling="replace",
-                                       null_replacement="")
+    return pc.binary_join_element_wise(*cells, ",", null_handling="replace", null_replacement="")
 
 
 def _json_lines(frame: FileFrame, columns: dict[str, pa.Array]) -> pa.Array:
@@ -55,8 +63,9 @@ def _json_lines(frame: FileFrame, columns: dict[str, pa.Array]) -> pa.Array:
             numeric = pc.match_substring_regex(col, r"^-?\d+$|^true$|^false$")
             literal = pc.if_else(numeric, col, concat('"', col, '"'))
         else:
-            escaped = pc.replace_substring(pc.replace_substring(col, "\\", "\\\\"), '"', '\\"')
-            literal = concat('"', escaped, '"')
+            if pc.any(_contains(col, '"\\')).as_py():
+                col = pc.replace_substring(pc.replace_substring(col, "\\", "\\\\"), '"', '\\"')
+            literal = concat('"', col, '"')
         literal = pc.fill_null(literal, "null")
         parts += [("{" if i == 0 else ",") + f'"{name}":', literal]
     parts.append("}")
@@ -92,7 +101,7 @@ def _write_lines(path: Path, frame: FileFrame, build, header: str | None) -> Non
                 lines = pc.replace_with_mask(lines, pa.array(mask), pa.array(bad, pa.string()))
             lines = pa.concat_arrays([concat(lines, "\n")])
             offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
-            body = memoryview(lines.buffers()[2])[offsets[0]:offsets[len(lines)]]
+            body = memoryview(lines.buffers()[2])[offsets[0] : offsets[len(lines)]]
             if _codec(frame) == "utf-8":
                 fh.write(body)
             else:
@@ -140,7 +149,7 @@ def _write_xlsx(path: Path, frame: FileFrame) -> None:
             elif kind in (DATE, TS):
                 parsed = _parse(value, kind)
                 if parsed is None:
-                    ws.write_string(i + 1, j, value)   # an unparseable date stays text
+                    ws.write_string(i + 1, j, value)  # an unparseable date stays text
                 else:
                     ws.write_datetime(i + 1, j, parsed, fmt_date if kind == DATE else fmt_ts)
             else:

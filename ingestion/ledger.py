@@ -105,10 +105,13 @@ def close_interrupted(con: duckdb.DuckDBPyConnection) -> int:
     return len(rows)
 
 
-def already_loaded(con: duckdb.DuckDBPyConnection, checksum: str) -> str | None:
-    """The file a checksum was loaded from, if it was."""
+def already_loaded(con: duckdb.DuckDBPyConnection, entity: str, checksum: str) -> str | None:
+    """The file these bytes were loaded from into `entity`, if they were. Per entity: two
+    empty exports of different entities share a checksum but are not the same file."""
     row = con.execute(
-        "SELECT file FROM raw._loads WHERE checksum = ? AND status = 'loaded' LIMIT 1", [checksum]
+        "SELECT file FROM raw._loads WHERE entity = ? AND checksum = ? AND status = 'loaded' "
+        "ORDER BY started_at LIMIT 1",
+        [entity, checksum],
     ).fetchone()
     return row[0] if row else None
 

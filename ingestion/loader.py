@@ -9,6 +9,8 @@ row `failed`; a process killed mid-file leaves `running`, which the next run mar
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
 import logging
 import time
 import uuid
@@ -25,7 +27,7 @@ from ingestion.contracts import Contracts, load_contracts
 from ingestion.mapping import Mapping, Source, load_mapping
 from ingestion.readers import FileProblem, stage_file
 from ingestion.report import FileResult, IngestReport
-from ingestion.sqltext import ident
+from ingestion.sqltext import ident, literal
 from ingestion.validation import mark_duplicates, mark_orphans, plan_columns, type_and_check
 
 log = logging.getLogger(__name__)
@@ -71,7 +73,10 @@ def discover(source_dir: Path, mapping: Mapping, contracts: Contracts) -> list[P
 
 
 def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{db_path}: cannot create its directory ({exc.strerror})") from None
     try:
         con = duckdb.connect(str(db_path))
     except duckdb.IOException as exc:
@@ -83,6 +88,7 @@ def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
     # The CSV reader's record numbering relies on CTAS keeping file order (readers.py).
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # ours is per file, on stderr only if asked
     return con
 
 
@@ -91,12 +97,15 @@ def _load_in_transaction(
     planned: PlannedFile,
     contracts: Contracts,
     load_id: str,
-    loaded_at,
+    loaded_at: dt.datetime,
 ) -> FileResult:
     source = planned.source
     contract = contracts[source.entity]
     staged = stage_file(con, planned.path, source)
-    plan = plan_columns(contract, source, staged.columns)
+    # JSON Lines know their columns only from records: with no readable record there is no
+    # evidence of a wrong export, only garbled lines to reject (or nothing at all).
+    require = not (source.format == "jsonl" and staged.rows == 0)
+    plan = plan_columns(contract, source, staged.columns, require=require)
     # Staging touched only temp tables; from here on everything is one transaction.
     con.execute("BEGIN TRANSACTION")
     type_and_check(con, contract, source, plan, loaded_at, contracts.future_tolerance)
@@ -112,7 +121,7 @@ def _load_in_transaction(
         """,
         [load_id, planned.name, loaded_at],
     ).fetchone()[0]
-    pairs = ", ".join(f"{_sql_text(c)}, s.{ident(c)}" for c in staged.columns)
+    pairs = ", ".join(f"{literal(c)}, s.{ident(c)}" for c in staged.columns)
     record = f"CAST(json_object({pairs}) AS VARCHAR)" if staged.columns else "'{}'"
     rejected = con.execute(
         f"""
@@ -142,10 +151,6 @@ def _load_in_transaction(
     )
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def load_file(
     con: duckdb.DuckDBPyConnection, planned: PlannedFile, contracts: Contracts, run_id: str
 ) -> FileResult:
@@ -153,14 +158,23 @@ def load_file(
     began = time.perf_counter()
     load_id = uuid.uuid4().hex
     source = planned.source
-    checksum = ledger.sha256(planned.path)
     started = ledger.utc_now()
     common = dict(
         _load_id=load_id, run_id=run_id, entity=source.entity, source=source.name,
-        file=planned.name, checksum=checksum, bytes=planned.path.stat().st_size,
-        started_at=started,
+        file=planned.name, started_at=started,
     )  # fmt: skip
-    prior = ledger.already_loaded(con, checksum)
+    try:
+        checksum = ledger.sha256(planned.path)
+        size = planned.path.stat().st_size
+    except OSError as exc:
+        message = f"cannot be read ({exc.strerror or exc})"
+        ledger.start(con, **common, checksum="", status="failed", error=message,
+                     finished_at=started)  # fmt: skip
+        return FileResult(
+            load_id, source.name, source.entity, planned.name, "failed", error=message
+        )
+    common |= {"checksum": checksum, "bytes": size}
+    prior = ledger.already_loaded(con, source.entity, checksum)
     if prior is not None:
         note = f"same content as {prior}, already loaded"
         ledger.start(
@@ -201,7 +215,14 @@ def load_file(
             finished_at=ledger.utc_now(),
         )  # fmt: skip
         raise
-    return FileResult(**{**result.__dict__, "seconds": time.perf_counter() - began})
+    return dataclasses.replace(result, seconds=time.perf_counter() - began)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # load_file reports the unreadable file
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -212,13 +233,15 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _progress(enabled: bool, console: Console | None) -> Progress:
+    """A bar over the bytes of all files, on a terminal only (logs get the summary table)."""
+    console = console or Console(stderr=True)
     return Progress(
         TextColumn("[bold]ingest[/bold] {task.description}"),
         BarColumn(),
         TransferSpeedColumn(),
         TimeElapsedColumn(),
-        console=console or Console(stderr=True),
-        disable=not enabled,
+        console=console,
+        disable=not (enabled and console.is_terminal),
         transient=True,
     )
 
@@ -253,13 +276,13 @@ def ingest(
     try:
         ledger.ensure_schema(con, contracts)
         ledger.close_interrupted(con)
-        total = sum(f.path.stat().st_size for f in planned)
+        sizes = [_size(f.path) for f in planned]
         with _progress(progress, console) as bar:
-            task = bar.add_task("", total=total)
-            for f in planned:
+            task = bar.add_task("", total=sum(sizes))
+            for f, size in zip(planned, sizes, strict=True):
                 bar.update(task, description=f.name)
                 report.files.append(load_file(con, f, contracts, run_id))
-                bar.advance(task, f.path.stat().st_size)
+                bar.advance(task, size)
         ids = [f.load_id for f in report.files]
         report.reject_codes = dict(
             con.execute(

@@ -31,9 +31,12 @@ class ColumnPlan:
     missing: tuple[str, ...]  # optional contract columns absent from the export (NULL)
 
 
-def plan_columns(contract: EntityContract, source: Source, columns: tuple[str, ...]) -> ColumnPlan:
+def plan_columns(
+    contract: EntityContract, source: Source, columns: tuple[str, ...], require: bool = True
+) -> ColumnPlan:
     """Match export columns to contract columns: explicit renames, then same name (exact, then
-    ignoring case and surrounding blanks), then mapping constants; the rest is drift."""
+    ignoring case and surrounding blanks), then mapping constants; the rest is drift.
+    A required column nobody provides fails the file unless `require` is false."""
     exprs: dict[str, str] = {}
     used: set[str] = set()
     for export, target in source.columns.items():
@@ -62,7 +65,7 @@ def plan_columns(contract: EntityContract, source: Source, columns: tuple[str, .
             exprs[name] = f"coalesce(nullif(trim({exprs[name]}), ''), {literal(value)})"
     absent = [c for c in contract.column_names if c not in exprs]
     required = [c for c in absent if contract.column(c).required]
-    if required:
+    if required and require:
         raise FileProblem(f"missing required column(s) {', '.join(required)}")
     return ColumnPlan(
         sources=exprs,
@@ -100,7 +103,8 @@ def _typed_expr(col: ColumnContract, text: str, source: Source) -> str:
         if source.timestamp_formats:
             fmts = literal_list(source.timestamp_formats)
             iso = f"coalesce(try_strptime({t}, {fmts})::TIMESTAMPTZ, {iso})"
-        return f"timezone('UTC', {iso})"
+        # The instant as a naive UTC timestamp; plain arithmetic, twice as fast as timezone().
+        return f"make_timestamp(epoch_us({iso}))"
     raise ValueError(f"no SQL for contract type {col.type!r}")
 
 
@@ -159,9 +163,7 @@ def type_and_check(
     for col in contract.columns:
         expr = plan.sources.get(col.name, "NULL")
         # Blank means missing; only values starting with whitespace need the costly trim.
-        blank = (
-            f"{expr} = '' OR ({expr}[1] IN (' ', chr(9), chr(10), chr(13)) AND trim({expr}) = '')"
-        )
+        blank = f"{expr} = '' OR (ascii({expr}) IN (32, 9, 10, 13) AND trim({expr}) = '')"
         texts.append(f"CASE WHEN {blank} THEN NULL ELSE {expr} END AS {ident(col.name)}")
     extra = (
         "CAST(json_object("

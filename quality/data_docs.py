@@ -20,8 +20,10 @@ VENDOR_DIR = ASSETS_DIR / "vendor"
 MANIFEST = ASSETS_DIR / "vendor.yml"
 VENDOR_TARGET = Path("static") / "vendor"
 # GX's logo, fetched from S3 with the run time and the project id in the query string.
-_GX_LOGO = re.compile(r"https://great-expectations-web-assets\.s3\.[a-z0-9-]+\.amazonaws\.com/"
-                      r"[A-Za-z_-]+\.png(\?[^\"')]*)?")
+_GX_LOGO = re.compile(
+    r"https://great-expectations-web-assets\.s3\.[a-z0-9-]+\.amazonaws\.com/"
+    r"[A-Za-z_-]+\.png(\?[^\"')]*)?"
+)
 _LOCAL_LOGO = Path("static") / "images" / "logo-long.png"
 # Subresource-integrity pins name the CDN copies, and `crossorigin` makes a browser refuse
 # file:// scripts; both are dropped from tags that now load a vendored file.

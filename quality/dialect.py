@@ -108,7 +108,6 @@ def connection_url(db_path: str, *, read_only: bool = True) -> str:
     return f"{url}?access_mode=read_only" if read_only else url
 
 
-
 def teach_gx(execution_engine: Any) -> None:
     """Let a GX SQL execution engine pick its PostgreSQL code paths for this dialect.
 

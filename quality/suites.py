@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +89,14 @@ def derive_contract_checks(
     """The checks a contract implies for its raw table, in the rules' wording and severity."""
     checks: list[Check] = []
 
-    def add(kind: str, check_id: str, etype: str, kwargs: dict, severity: str | None = None,
-            **words: Any) -> None:
+    def add(
+        kind: str,
+        check_id: str,
+        etype: str,
+        kwargs: dict,
+        severity: str | None = None,
+        **words: Any,
+    ) -> None:
         rule = rules[kind]
         checks.append(
             Check(
@@ -105,15 +111,25 @@ def derive_contract_checks(
 
     for col in entity.columns:
         if col.required:
-            add("required", f"{col.name}.not_null", "expect_column_values_to_not_be_null",
-                {"column": col.name}, column=col.name)
+            add(
+                "required",
+                f"{col.name}.not_null",
+                "expect_column_values_to_not_be_null",
+                {"column": col.name},
+                column=col.name,
+            )
         if col.accepted_values is not None:
             rule = rules["accepted_values"]
             severity = "critical" if col.name in rule.get("critical_columns", []) else None
-            add("accepted_values", f"{col.name}.accepted_values",
+            add(
+                "accepted_values",
+                f"{col.name}.accepted_values",
                 "expect_column_values_to_be_in_set",
-                {"column": col.name, "value_set": list(col.accepted_values)}, severity,
-                column=col.name, values=", ".join(col.accepted_values))
+                {"column": col.name, "value_set": list(col.accepted_values)},
+                severity,
+                column=col.name,
+                values=", ".join(col.accepted_values),
+            )
         if col.min is not None or col.max is not None:
             kwargs = {"column": col.name}
             if col.min is not None:
@@ -121,43 +137,79 @@ def derive_contract_checks(
             if col.max is not None:
                 kwargs["max_value"] = col.max
             bounds = " and ".join(
-                part for part in (
+                part
+                for part in (
                     f"≥ {col.min}" if col.min is not None else "",
                     f"≤ {col.max}" if col.max is not None else "",
-                ) if part
+                )
+                if part
             )
-            add("bounds", f"{col.name}.bounds", "expect_column_values_to_be_between", kwargs,
-                column=col.name, bounds=bounds)
+            add(
+                "bounds",
+                f"{col.name}.bounds",
+                "expect_column_values_to_be_between",
+                kwargs,
+                column=col.name,
+                bounds=bounds,
+            )
         if col.format == "email":
-            add("email_format", f"{col.name}.format", "expect_column_values_to_match_regex",
-                {"column": col.name, "regex": EMAIL_REGEX}, column=col.name)
+            add(
+                "email_format",
+                f"{col.name}.format",
+                "expect_column_values_to_match_regex",
+                {"column": col.name, "regex": EMAIL_REGEX},
+                column=col.name,
+            )
         if col.not_future:
             bound = _future_bound(now, contracts.future_tolerance)
-            add("not_future", f"{col.name}.not_future", "expect_column_values_to_be_between",
-                {"column": col.name, "max_value": bound}, column=col.name,
-                tolerance=contracts.future_tolerance)
+            add(
+                "not_future",
+                f"{col.name}.not_future",
+                "expect_column_values_to_be_between",
+                {"column": col.name, "max_value": bound},
+                column=col.name,
+                tolerance=contracts.future_tolerance,
+            )
 
     key = list(entity.natural_key)
     if entity.version_column:
         key.append(entity.version_column)
     if len(key) == 1:
-        add("natural_key", "natural_key.unique", "expect_column_values_to_be_unique",
-            {"column": key[0]}, key=key[0])
+        add(
+            "natural_key",
+            "natural_key.unique",
+            "expect_column_values_to_be_unique",
+            {"column": key[0]},
+            key=key[0],
+        )
     else:
-        add("natural_key", "natural_key.unique", "expect_compound_columns_to_be_unique",
-            {"column_list": key}, key=", ".join(key))
+        add(
+            "natural_key",
+            "natural_key.unique",
+            "expect_compound_columns_to_be_unique",
+            {"column_list": key},
+            key=", ".join(key),
+        )
 
     for ref in entity.references:
         join = " and ".join(
             f"parent.{to} = child.{col}" for col, to in zip(ref.columns, ref.to, strict=True)
         )
+        present = " and ".join(f"child.{col} is not null" for col in ref.columns)
         query = (
             # GX substitutes {batch} with an already aliased subquery: wrap it to name it.
-            f"select child.* from (select * from {{batch}}) as child where not exists "
-            f"(select 1 from raw.{ref.entity} as parent where {join})"
+            # A missing key is the required check's finding, not an orphan (SQL FK semantics).
+            f"select child.* from (select * from {{batch}}) as child where {present} and "
+            f"not exists (select 1 from raw.{ref.entity} as parent where {join})"
         )
-        add("references", f"references.{ref.entity}", CUSTOM_SQL,
-            {"unexpected_rows_query": query}, parent=ref.entity, columns=", ".join(ref.columns))
+        add(
+            "references",
+            f"references.{ref.entity}",
+            CUSTOM_SQL,
+            {"unexpected_rows_query": query},
+            parent=ref.entity,
+            columns=", ".join(ref.columns),
+        )
     return checks
 
 

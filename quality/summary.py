@@ -22,12 +22,19 @@ def render(run: QualityRun, console: Console | None = None) -> None:
         row[2] += (not o.success) and o.severity == "critical"
         row[3] += (not o.success) and o.severity != "critical"
     table = Table(title=f"Quality run {run.run_id}", title_justify="left")
-    for name, justify in (("suite", "left"), ("checks", "right"), ("passed", "right"),
-                          ("critical failed", "right"), ("warnings", "right")):
+    for name, justify in (
+        ("suite", "left"),
+        ("checks", "right"),
+        ("passed", "right"),
+        ("critical failed", "right"),
+        ("warnings", "right"),
+    ):
         table.add_column(name, justify=justify)
     for suite, (checks, passed, critical, warning) in sorted(per_suite.items()):
         table.add_row(
-            suite, str(checks), str(passed),
+            suite,
+            str(checks),
+            str(passed),
             f"[bold red]{critical}[/]" if critical else "0",
             f"[yellow]{warning}[/]" if warning else "0",
         )
@@ -40,8 +47,11 @@ def render(run: QualityRun, console: Console | None = None) -> None:
         console.print(f"[{colour}]{o.severity:>8}[/] {o.check_id}: {found}")
     if len(failures) > MAX_FAILURES_SHOWN:
         console.print(f"… and {len(failures) - MAX_FAILURES_SHOWN} more (see quality.results)")
-    verdict = {"passed": "[bold green]PASSED[/]", "warned": "[bold yellow]PASSED with warnings[/]",
-               "failed": "[bold red]FAILED[/] (critical checks failed)"}[run.status]
+    verdict = {
+        "passed": "[bold green]PASSED[/]",
+        "warned": "[bold yellow]PASSED with warnings[/]",
+        "failed": "[bold red]FAILED[/] (critical checks failed)",
+    }[run.status]
     console.print(f"{verdict}  Data Docs: {run.data_docs_index}")
     if run.offline_gaps:
         console.print(f"[yellow]Data Docs still load from the network:[/] {run.offline_gaps}")

@@ -115,10 +115,12 @@ def test_every_page_renders_its_title_without_error_in_chromium(served: str) -> 
             executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
         )
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page = browser.new_page(viewport={"width": 1440, "height": 2200})
             for name, _ in PAGES:
                 title = t(f"page.{name}", "en")
-                page.goto(f"{served}/{name}", wait_until="domcontentloaded")
+                # the default page (overview) lives at the root URL
+                path = "" if name == PAGES[0][0] else name
+                page.goto(f"{served}/{path}", wait_until="domcontentloaded")
                 page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
                 _settled(page)
                 page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -131,6 +133,19 @@ def test_every_page_renders_its_title_without_error_in_chromium(served: str) -> 
                     charts = page.locator(".js-plotly-plot").count()
                     if charts < 3:
                         problems.append(f"overview: {charts} Plotly charts drawn, expected 3")
+            # the language switch in a real browser: the page re-renders in Chinese
+            page.goto(served, wait_until="domcontentloaded")
+            page.get_by_role("heading", name=t("page.overview", "en")).first.wait_for(
+                timeout=60_000
+            )
+            page.get_by_text("中文", exact=True).click()
+            page.get_by_role("heading", name=t("page.overview", "zh")).first.wait_for(
+                timeout=60_000
+            )
+            _settled(page)
+            page.screenshot(path=str(SCREENSHOTS / "overview_zh.png"), full_page=True)
+            if t("kpi.revenue", "zh") not in page.inner_text("body"):
+                problems.append("zh: the revenue tile is not translated")
         finally:
             browser.close()
     assert not problems, problems

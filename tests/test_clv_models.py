@@ -3,6 +3,7 @@ form, and recovery of known parameters from simulated customers."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -12,7 +13,15 @@ import pytest
 from scipy.optimize import approx_fprime
 from scipy.special import beta, gamma, hyp2f1
 
-from clv import bgnbd, fit_summary, gamma_gamma, load_config, simulate, summary_from_transactions
+from clv import (
+    bgnbd,
+    fit_summary,
+    gamma_gamma,
+    load_config,
+    predict,
+    simulate,
+    summary_from_transactions,
+)
 from clv.bgnbd import BgNbdParams
 from clv.gamma_gamma import GammaGammaParams
 
@@ -239,3 +248,40 @@ def test_fit_recovers_parameters_of_simulated_customers(seed):
             se = fit.diagnostics.standard_errors[name]
             assert 0 < se < 0.1 * value, (name, se)
             assert abs(estimate - value) <= 4 * se, (name, estimate, value, se)
+
+
+def test_a_fit_stopped_early_is_reported_as_not_converged(cdnow_summary):
+    s = cdnow_summary
+    stopped = dataclasses.replace(CONFIG.optimizer, max_iterations=2)
+    fit = bgnbd.fit(s["frequency"], s["recency"], s["T"], stopped)
+    assert not fit.diagnostics.converged
+    assert fit.diagnostics.gradient_norm > CONFIG.optimizer.converged_gradient
+    full = bgnbd.fit(s["frequency"], s["recency"], s["T"], CONFIG.optimizer)
+    assert full.diagnostics.gradient_norm <= CONFIG.optimizer.converged_gradient
+
+
+def test_predictions_follow_the_configured_bands_and_discounting(cdnow_summary):
+    params, spend = BgNbdParams(**PUBLISHED_BGNBD), GammaGammaParams(**PUBLISHED_GG)
+    scored = predict(cdnow_summary, params, spend, CONFIG)
+    value = scored["expected_order_value"]
+    # Undiscounted by default: CLV = expected purchases × expected order value.
+    np.testing.assert_allclose(
+        scored["predicted_clv_12m"], scored["predicted_purchases_12m"] * value, rtol=1e-12
+    )
+    one_time = scored["frequency"] == 0
+    assert (value[one_time] == spend.population_mean).all()
+    bands = CONFIG.churn_risk
+    assert (scored.loc[scored["p_alive"] >= bands.low_min_p_alive, "churn_risk"] == "low").all()
+    assert (scored.loc[scored["p_alive"] < bands.high_below_p_alive, "churn_risk"] == "high").all()
+    assert set(scored["churn_risk"]) == {"low", "medium", "high"}
+    # One discounting step a year: the whole year's purchases are discounted once.
+    yearly = dataclasses.replace(CONFIG, annual_discount_rate=0.1, discount_steps_per_year=1)
+    discounted = predict(cdnow_summary, params, spend, yearly)
+    np.testing.assert_allclose(
+        discounted["predicted_clv_12m"], scored["predicted_clv_12m"] / 1.1, rtol=1e-12
+    )
+    monthly = dataclasses.replace(CONFIG, annual_discount_rate=0.1)
+    between = predict(cdnow_summary, params, spend, monthly)["predicted_clv_12m"]
+    assert (
+        (between >= discounted["predicted_clv_12m"]) & (between <= scored["predicted_clv_12m"])
+    ).all()

@@ -201,3 +201,21 @@ def test_run_records_parameters_near_the_simulation_truth(built):
             se = errors[model]["standard_errors"][name]
             assert 0 < se < 0.5 * value
             assert abs(run[name] - value) <= 4 * se, (name, run[name], value, se)
+
+
+def test_crm_build_scores_every_customer_of_the_tiny_warehouse(built_db):
+    """The whole pipeline's build (shared fixture: generated tiny data → ingest → crm build)."""
+    customers = read(
+        built_db,
+        """select distinct customer_key from marts.fct_orders
+           where is_revenue and customer_key is not null""",
+    )
+    mart = read(built_db, "select * from marts.mart_clv_predictions")
+    runs = read(built_db, "select * from marts.mart_clv_model_runs")
+    assert len(runs) == 1 and runs["customers_used"].iloc[0] == len(mart)
+    assert bool(runs["is_bgnbd_converged"].iloc[0]) and bool(
+        runs["is_gamma_gamma_converged"].iloc[0]
+    )
+    assert sorted(mart["customer_key"]) == sorted(customers["customer_key"])
+    assert mart["p_alive"].between(0, 1).all()
+    assert (mart["predicted_clv_12m"] >= 0).all()

@@ -8,6 +8,7 @@ test_dashboard_sample.py, so the dashboards stay tested whatever state the pipel
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -24,7 +25,10 @@ def pipeline_available() -> bool:
 
 @pytest.fixture(scope="session")
 def dashboard_published(request: pytest.FixtureRequest, tmp_path_factory) -> Path:
-    """Path of a published file (read-only for tests)."""
+    """Path of a published file (read-only for tests). `$CRM_TEST_PUBLISHED_DB` points the
+    dashboard tests at an existing published file instead (quick iteration, bigger scales)."""
+    if os.environ.get("CRM_TEST_PUBLISHED_DB"):
+        return Path(os.environ["CRM_TEST_PUBLISHED_DB"])
     if pipeline_available():
         try:
             return published_db(request.getfixturevalue("published_tiny"))

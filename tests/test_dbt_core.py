@@ -163,7 +163,7 @@ def test_order_revenue_equals_pandas_over_raw_orders(built_db: Path):
     rate = [rates[(c.strip().upper(), m)] for c, m in zip(latest["currency"], month, strict=True)]
     cents = Decimal("0.01")
     gross = [
-        (Decimal(str(a)) * r).quantize(cents)
+        (Decimal(str(a)) * r).quantize(cents, rounding=ROUND_HALF_UP)
         for a, r in zip(latest["total_amount"], rate, strict=True)
     ]
     expected = pd.DataFrame(
@@ -318,7 +318,9 @@ def test_identity_merge_moves_old_facts_to_the_merged_person(built_db: Path, tmp
         from raw.contacts limit 1
         """,
     )
-    result = build(built_db, select=["+fct_orders"], target_path=tmp_path / "target")
+    result = build(
+        built_db, select=["+fct_orders", "+customer_identities"], target_path=tmp_path / "target"
+    )
     assert result.success, result.summary
 
     linker = _query(
@@ -344,3 +346,11 @@ def test_identity_merge_moves_old_facts_to_the_merged_person(built_db: Path, tmp
         """,
     )["n"].iloc[0]
     assert stale == 0
+
+
+def test_docs_generate_writes_one_offline_page(built_db: Path, tmp_path: Path):
+    result = build(built_db, select=["dim_campaigns"], docs=True, target_path=tmp_path / "t")
+    assert result.success, result.summary
+    assert result.docs_path is not None and result.docs_path.name == "static_index.html"
+    page = result.docs_path.read_text(encoding="utf-8")
+    assert "fct_tickets" in page and "customer_identities" in page

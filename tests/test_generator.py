@@ -26,12 +26,21 @@ AS_OF = date(2026, 10, 15)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 ISO_TS = "%Y-%m-%dT%H:%M:%SZ"
 POS_TS = "%Y/%m/%d %H:%M:%S"
-FAULT_TYPES = {"missing_required", "malformed_email", "negative_amount", "csat_out_of_range",
-               "future_date", "unparseable_date", "duplicate_row", "orphan_reference",
-               "garbled_line"}
+FAULT_TYPES = {
+    "missing_required",
+    "malformed_email",
+    "negative_amount",
+    "csat_out_of_range",
+    "future_date",
+    "unparseable_date",
+    "duplicate_row",
+    "orphan_reference",
+    "garbled_line",
+}
 
 
 # ------------------------------------------------------------------------------ reading exports
+
 
 def _source(file_name: str) -> dict:
     for src in MAPPING["sources"]:
@@ -55,8 +64,13 @@ def read_records(path: Path) -> list[dict | str]:
     if fmt == "xlsx":
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(src["sheet"]).to_python()
         header = [str(h) for h in sheet[0]]
-        return [{_contract_name(src, h): (None if v == "" else v) for h, v in
-                 zip(header, row, strict=True)} for row in sheet[1:]]
+        return [
+            {
+                _contract_name(src, h): (None if v == "" else v)
+                for h, v in zip(header, row, strict=True)
+            }
+            for row in sheet[1:]
+        ]
     text = path.read_bytes().decode(src.get("encoding", "utf-8"))
     lines = text.split("\n")
     assert lines[-1] == "", f"{path.name} does not end with a newline"
@@ -75,8 +89,12 @@ def read_records(path: Path) -> list[dict | str]:
         if len(cells) != len(header):
             out.append(line)
         else:
-            out.append({_contract_name(src, h): (v if v != "" else None)
-                        for h, v in zip(header, cells, strict=True)})
+            out.append(
+                {
+                    _contract_name(src, h): (v if v != "" else None)
+                    for h, v in zip(header, cells, strict=True)
+                }
+            )
     return out
 
 
@@ -134,6 +152,7 @@ def normalise_phone(phone: str | None) -> str | None:
 
 # ----------------------------------------------------------------------------------- fixtures
 
+
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("gen_faulty")
@@ -151,11 +170,20 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def clean_contacts(clean: Path) -> pd.DataFrame:
     df = _frame(clean, "*contacts*.csv")
-    df = pd.concat([df, _frame(clean, "web_signups*.jsonl"), _frame(clean, "email_list*.csv")],
-                   ignore_index=True)
+    df = pd.concat(
+        [df, _frame(clean, "web_signups*.jsonl"), _frame(clean, "email_list*.csv")],
+        ignore_index=True,
+    )
     pos = _frame(clean, "pos_members*.csv")
-    for col in ("lead_at", "mql_at", "sql_at", "opportunity_at", "customer_at", "created_at",
-                "updated_at"):
+    for col in (
+        "lead_at",
+        "mql_at",
+        "sql_at",
+        "opportunity_at",
+        "customer_at",
+        "created_at",
+        "updated_at",
+    ):
         pos[col] = [None if pd.isna(v) else _ts(v, pos=True).strftime(ISO_TS) for v in pos[col]]
     df = pd.concat([df, pos], ignore_index=True)
     truth = pd.read_csv(clean / "_truth" / "contact_person.csv", dtype=str)
@@ -163,6 +191,7 @@ def clean_contacts(clean: Path) -> pd.DataFrame:
 
 
 # -------------------------------------------------------------------------------------- tests
+
 
 def test_same_seed_gives_identical_bytes_and_another_seed_differs(tmp_path: Path) -> None:
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
@@ -217,8 +246,14 @@ def test_truth_maps_every_contact_to_a_person(faulty: Path) -> None:
     known = set(zip(truth.source_system, truth.source_contact_id, strict=True))
     seen = set()
     for path in faulty.iterdir():
-        src = next((s for s in MAPPING["sources"] if s["entity"] == "contacts"
-                    and any(path.match(p) for p in s["files"])), None)
+        src = next(
+            (
+                s
+                for s in MAPPING["sources"]
+                if s["entity"] == "contacts" and any(path.match(p) for p in s["files"])
+            ),
+            None,
+        )
         if src is None:
             continue
         for rec in read_records(path):
@@ -249,25 +284,37 @@ def _visible(kind: str, rec, earlier: list, path: Path, refs: dict[str, set]) ->
         return False
     cols = {c["name"]: c for c in entity["columns"]}
     if kind == "missing_required":
-        return any(rec.get(c) in (None, "") for c, spec in cols.items()
-                   if spec.get("required") and c not in (src.get("constants") or {}))
+        return any(
+            rec.get(c) in (None, "")
+            for c, spec in cols.items()
+            if spec.get("required") and c not in (src.get("constants") or {})
+        )
     if kind == "malformed_email":
         return not EMAIL_RE.match(str(rec.get("email")).strip())
     if kind == "negative_amount":
-        return any(rec.get(c) is not None and float(rec[c]) < 0
-                   for c, spec in cols.items() if spec["type"] == "decimal")
+        return any(
+            rec.get(c) is not None and float(rec[c]) < 0
+            for c, spec in cols.items()
+            if spec["type"] == "decimal"
+        )
     if kind == "csat_out_of_range":
         return not 1 <= int(rec["csat_score"]) <= 5
     if kind == "future_date":
         limit = datetime(AS_OF.year + 1, AS_OF.month, AS_OF.day)
         stamps = [rec.get(c) for c, spec in cols.items() if spec.get("not_future")]
-        return any(_is_date(v, fmt) and (v if isinstance(v, datetime)
-                                         else datetime.strptime(v, fmt)) > limit
-                   for v in stamps if v is not None)
+        return any(
+            _is_date(v, fmt)
+            and (v if isinstance(v, datetime) else datetime.strptime(v, fmt)) > limit
+            for v in stamps
+            if v is not None
+        )
     if kind == "unparseable_date":
-        return any(rec.get(c) is not None and not _is_date(
-                   rec[c], "%Y-%m-%d" if spec["type"] == "date" else fmt)
-                   for c, spec in cols.items() if spec["type"] in ("date", "timestamp"))
+        return any(
+            rec.get(c) is not None
+            and not _is_date(rec[c], "%Y-%m-%d" if spec["type"] == "date" else fmt)
+            for c, spec in cols.items()
+            if spec["type"] in ("date", "timestamp")
+        )
     if kind == "duplicate_row":
         return rec in earlier
     if kind == "orphan_reference":
@@ -289,8 +336,9 @@ def _keys(data: Path) -> dict[str, set]:
             if not isinstance(rec, dict):
                 continue
             if src["entity"] == "contacts":
-                keys["contacts"].add((src["constants"]["source_system"],
-                                      rec.get("source_contact_id")))
+                keys["contacts"].add(
+                    (src["constants"]["source_system"], rec.get("source_contact_id"))
+                )
             elif src["entity"] == "orders":
                 keys["orders"].add((rec.get("order_id"),))
             elif src["entity"] == "campaigns":
@@ -331,8 +379,10 @@ def test_zero_fault_rate_gives_clean_data(clean: Path, clean_contacts: pd.DataFr
     tickets = _frame(clean, "tickets*.jsonl")
     assert tickets.csat_score.dropna().between(1, 5).all()
     refs = _keys(clean)
-    assert set(zip(orders.contact_source_system, orders.contact_source_id, strict=True)) <= \
-        refs["contacts"]
+    assert (
+        set(zip(orders.contact_source_system, orders.contact_source_id, strict=True))
+        <= refs["contacts"]
+    )
 
 
 def test_lifecycle_stages_are_ordered_and_buyers_are_customers(
@@ -349,13 +399,16 @@ def test_lifecycle_stages_are_ordered_and_buyers_are_customers(
     assert c.mql_at.notna().mean() < 0.9  # some leads drop off
     orders = _frame(clean, "orders*.csv")
     orders["ordered_at"] = pd.to_datetime(orders.ordered_at, format=ISO_TS)
-    o = orders.merge(c[["source_system", "source_contact_id", "person_id"]],
-                     left_on=["contact_source_system", "contact_source_id"],
-                     right_on=["source_system", "source_contact_id"])
+    o = orders.merge(
+        c[["source_system", "source_contact_id", "person_id"]],
+        left_on=["contact_source_system", "contact_source_id"],
+        right_on=["source_system", "source_contact_id"],
+    )
     first = o.groupby("person_id").ordered_at.min()
     cust = c.groupby("person_id").customer_at.min()
     joined = pd.concat([first.rename("first"), cust.rename("cust")], axis=1).dropna(
-        subset=["first"])
+        subset=["first"]
+    )
     assert joined.cust.notna().all(), "a buyer is not a customer"
     assert (joined.cust <= joined["first"]).all()
     never = c.groupby("person_id").customer_at.count() == 0
@@ -396,10 +449,11 @@ def test_order_statuses_versions_and_currencies(clean: Path) -> None:
 
 
 def test_same_person_records_are_linkable_by_email_or_phone(
-    clean_contacts: pd.DataFrame,
+    clean: Path, clean_contacts: pd.DataFrame
 ) -> None:
-    c = clean_contacts.assign(e=clean_contacts.email.map(normalise_email),
-                              p=clean_contacts.phone.map(normalise_phone))
+    c = clean_contacts.assign(
+        e=clean_contacts.email.map(normalise_email), p=clean_contacts.phone.map(normalise_phone)
+    )
     assert c.person_id.notna().all()
     # Independent union-find over shared normalised emails and phones.
     parent = list(range(len(c)))
@@ -425,6 +479,12 @@ def test_same_person_records_are_linkable_by_email_or_phone(
                 linked += clusters[i] == clusters[j]
     assert pairs > 200
     assert linked / pairs >= 0.985
+    # ... and agrees with the generator's own count over its whole simulated world
+    identity = json.loads((clean / "_truth" / "params.json").read_text(encoding="utf-8"))[
+        "process"
+    ]["identity"]
+    world_share = identity["linkable_record_pairs"] / identity["same_person_record_pairs"]
+    assert abs(linked / pairs - world_share) < 0.01
     # Different persons (almost) never share an email or phone.
     persons_per_cluster = c.groupby("cluster").person_id.nunique()
     assert (persons_per_cluster > 1).sum() / c.person_id.nunique() < 0.01
@@ -438,8 +498,15 @@ def test_same_person_records_are_linkable_by_email_or_phone(
 def test_campaign_events_and_tickets_look_real(clean: Path) -> None:
     events = _frame(clean, "campaign_events*.csv")
     counts = events.event_type.value_counts()
-    assert set(counts.index) == {"sent", "delivered", "open", "click", "unsubscribe", "bounce",
-                                 "conversion"}
+    assert set(counts.index) == {
+        "sent",
+        "delivered",
+        "open",
+        "click",
+        "unsubscribe",
+        "bounce",
+        "conversion",
+    }
     assert counts["sent"] > counts["delivered"] > counts["open"] > counts["click"]
     tickets = _frame(clean, "tickets*.jsonl")
     created = pd.to_datetime(tickets.created_at, format=ISO_TS)
@@ -454,8 +521,7 @@ def test_campaign_events_and_tickets_look_real(clean: Path) -> None:
 
 def test_increment_adds_a_day_consistent_with_the_base(tmp_path: Path) -> None:
     generate(tmp_path, scale="tiny", seed=5, fault_rate=0.0, as_of=AS_OF)
-    summary = generate_increment(tmp_path, scale="tiny", seed=5, day=1, as_of=AS_OF,
-                                 fault_rate=0.0)
+    summary = generate_increment(tmp_path, scale="tiny", seed=5, day=1, as_of=AS_OF, fault_rate=0.0)
     assert summary.rows > 0
     names = {f.file for f in summary.files}
     assert "orders_inc001.csv" in names and "crm_contacts_inc001.csv" in names
@@ -477,14 +543,33 @@ def test_increment_adds_a_day_consistent_with_the_base(tmp_path: Path) -> None:
 
 
 def test_cli_writes_a_summary_and_rejects_bad_input(tmp_path: Path, capsys) -> None:
-    assert crm_main(["generate", "--scale", "tiny", "--seed", "1", "--out", str(tmp_path),
-                     "--as-of", "2026-01-31"]) == 0
+    assert (
+        crm_main(
+            [
+                "generate",
+                "--scale",
+                "tiny",
+                "--seed",
+                "1",
+                "--out",
+                str(tmp_path),
+                "--as-of",
+                "2026-01-31",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "orders.csv" in out and "faults" in out
     assert crm_main(["generate", "--out", str(tmp_path), "--as-of", "31/01/2026"]) == 2
     assert "31/01/2026" in capsys.readouterr().err
     assert crm_main(["generate", "--out", str(tmp_path), "--fault-rate", "1.5"]) == 2
     assert crm_main(["generate", "--out", str(tmp_path), "--increment", "999"]) == 2
+    capsys.readouterr()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert crm_main(["generate", "--out", str(blocker / "sub")]) == 2
+    assert "cannot write" in capsys.readouterr().err
 
 
 def test_default_as_of_is_today(tiny_data: Path) -> None:

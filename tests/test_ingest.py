@@ -354,3 +354,39 @@ def test_committed_contracts_doc_matches_the_contracts() -> None:
     from ingestion.contracts_doc import DOC_PATH, render_contracts_markdown
 
     assert DOC_PATH.read_text(encoding="utf-8") == render_contracts_markdown()
+
+
+def test_empty_exports_load_nothing_but_a_headerless_csv_fails(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "tickets.jsonl").write_bytes(b"")
+    (exports / "orders.csv").write_text(
+        "order_id,source_system,contact_source_system,contact_source_id,status,currency,"
+        "total_amount,ordered_at,updated_at\n"
+    )
+    (exports / "campaign_events.csv").write_bytes(b"")
+    with pytest.raises(IngestFailed, match=r"campaign_events\.csv: file is empty") as failure:
+        ingest(exports, tmp_path / "wh.duckdb")
+    statuses = {f.file: (f.status, f.rows_read) for f in failure.value.report.files}
+    assert statuses == {
+        "orders.csv": ("loaded", 0),
+        "tickets.jsonl": ("loaded", 0),
+        "campaign_events.csv": ("failed", 0),
+    }
+
+
+def test_bytes_invalid_in_the_declared_encoding_reject_only_their_record(
+    samples: Path, tmp_path: Path
+) -> None:
+    lines = (samples / "pos_members.csv").read_bytes().split(b"\r\n")
+    lines[2] = lines[2].replace("李娜".encode("gb18030"), b"\x81\x20")  # lead byte, bad trail
+    (samples / "pos_members.csv").write_bytes(b"\r\n".join(lines))
+    db = tmp_path / "wh.duckdb"
+    ingest(samples, db)
+    rejects = query(
+        db, "SELECT source_row, reason FROM raw._rejects WHERE file = 'pos_members.csv' ORDER BY 1"
+    )
+    assert rejects[0] == (2, "garbled_line: bytes not valid in gb18030")
+    assert [r[0] for r in rejects] == [2, 3]  # record 3 keeps its own planted fault
+    names = query(db, "SELECT full_name FROM raw.contacts WHERE source_system = 'pos'")
+    assert names == [("张伟",)]

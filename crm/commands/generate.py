@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from crm.errors import UserError
 from generator.config import as_of_from_text, scale_table
 
 
@@ -64,12 +65,23 @@ def _run(args: argparse.Namespace) -> int:
                 status.update(f"generating: {label}")
                 console.log(label)
 
-        if args.increment is None:
-            summary = generate(args.out, args.scale, args.seed, args.fault_rate, as_of, progress)
-        else:
-            summary = generate_increment(
-                args.out, args.scale, args.seed, args.increment, as_of, args.fault_rate, progress
-            )
+        try:
+            if args.increment is None:
+                summary = generate(
+                    args.out, args.scale, args.seed, args.fault_rate, as_of, progress
+                )
+            else:
+                summary = generate_increment(
+                    args.out,
+                    args.scale,
+                    args.seed,
+                    args.increment,
+                    as_of,
+                    args.fault_rate,
+                    progress,
+                )
+        except OSError as exc:
+            raise UserError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
 
     table = Table(title=f"crm generate → {summary.out_dir}")
     table.add_column("file")

@@ -25,10 +25,16 @@ if requires(ctx, EVENTS, "event_type", "event_date") and requires(
     ctx, CAMPAIGNS, "campaign_name", "spend_reporting", "start_date"
 ):
     engagement = ctx.frame(campaign_engagement(f))
-    top = engagement.nlargest(15, "delivered")
+    top = engagement[engagement["delivered"] > 0].nlargest(15, "delivered")
     fig = go.Figure()
     for rate in ("open_rate", "click_rate"):
-        fig.add_bar(x=top["campaign_name"], y=top[rate] * 100, name=t(f"col.{rate}", lang))
+        # Ids on the axis: campaign names repeat across years and would stack into one bar.
+        fig.add_bar(
+            x=top["campaign_id"],
+            y=top[rate] * 100,
+            name=t(f"col.{rate}", lang),
+            hovertext=top["campaign_name"],
+        )
     chart(
         ctx,
         fig,
@@ -52,8 +58,13 @@ if requires(ctx, EVENTS, "event_type", "event_date") and requires(
         first, last = "first_touch_revenue", "last_touch_revenue"
         if {first, last, "campaign_name"} <= set(perf.columns):
             fig = go.Figure()
-            fig.add_bar(x=perf["campaign_name"], y=perf[first], name=t(f"col.{first}", lang))
-            fig.add_bar(x=perf["campaign_name"], y=perf[last], name=t(f"col.{last}", lang))
+            for column in (first, last):
+                fig.add_bar(
+                    x=perf["campaign_id"],
+                    y=perf[column],
+                    hovertext=perf["campaign_name"],
+                    name=t(f"col.{column}", lang),
+                )
             chart(
                 ctx,
                 fig,
@@ -63,7 +74,9 @@ if requires(ctx, EVENTS, "event_type", "event_date") and requires(
                 "campaigns_attribution",
             )
         if {"roi", "campaign_name"} <= set(perf.columns):
-            fig = go.Figure(go.Bar(x=perf["campaign_name"], y=perf["roi"] * 100))
+            fig = go.Figure(
+                go.Bar(x=perf["campaign_id"], y=perf["roi"] * 100, hovertext=perf["campaign_name"])
+            )
             chart(ctx, fig, "campaigns.chart.roi", "axis.campaign", "axis.roi_pct", "campaigns_roi")
         table(
             ctx,

@@ -35,7 +35,7 @@ if requires(ctx, C360, "rfm_segment", "value_tier", "net_revenue", "orders") and
             color="avg_predicted_clv",
             color_continuous_scale="Blues",
         )
-        fig.update_traces(texttemplate="%{label}<br>%{value:,}", root_color="rgba(0,0,0,0)")
+        fig.update_traces(texttemplate="%{label}<br>%{value:,}", root_color="white")
         fig.update_coloraxes(colorbar_title_text=t("axis.avg_clv_cny", lang))
         chart(ctx, fig, "customers.chart.segments", "axis.none", "axis.none", "customers_segments")
     with right:
@@ -48,7 +48,9 @@ if requires(ctx, C360, "rfm_segment", "value_tier", "net_revenue", "orders") and
                 y=part["customers"],
                 name=label(risk, lang),
             )
+        order = [label(v, lang) for v in ("core", "potential", "ordinary")]
         fig.update_layout(barmode="stack")
+        fig.update_xaxes(categoryorder="array", categoryarray=order)
         chart(
             ctx,
             fig,

@@ -1,6 +1,8 @@
 """Data quality: the latest quality run, its failing checks, the trend over runs, rejected rows by
 reason, and where the GX Data Docs are. Covers every load: the global filters do not apply."""
 
+from pathlib import Path
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -24,6 +26,7 @@ ctx = current()
 lang, cfg = ctx.lang, ctx.config
 st.title(t("page.data_quality", lang))
 st.caption(t("dq.caption", lang))
+docs = cfg.data_docs_path
 
 if requires(ctx, RUNS, "run_id", "started_at", "status") and requires(
     ctx, RESULTS, "run_id", "success", "severity"
@@ -46,6 +49,9 @@ if requires(ctx, RUNS, "run_id", "started_at", "status") and requires(
         kpi(columns[2], t("dq.checks", lang), fmt_number(len(results), lang))
         kpi(columns[3], t("dq.failing", lang), fmt_number(len(failed), lang))
         st.caption(t("dq.started", lang, when=str(latest["started_at"])[:19]))
+        # The run records where `crm quality` wrote its Data Docs; config is the fallback.
+        if isinstance(latest.get("data_docs_path"), str) and latest["data_docs_path"]:
+            docs = Path(latest["data_docs_path"])
 
         st.subheader(t("dq.failing_checks", lang))
         if failed.empty:
@@ -82,7 +88,6 @@ if requires(ctx, LOADS, "started_at"):
     table(ctx, ctx.frame(loads()), "loads", translate_values=("status",))
 
 st.subheader(t("dq.data_docs", lang))
-docs = cfg.data_docs_path
 if docs.exists():
     st.markdown(t("dq.data_docs.at", lang, path=docs, url=docs.as_uri()))
 else:

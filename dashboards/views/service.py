@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboards.components import chart, kpi, requires, table
 from dashboards.context import current
-from dashboards.i18n import fmt_duration_hours, fmt_number, fmt_percent, label, t
+from dashboards.i18n import fmt_duration, fmt_number, fmt_percent, label, t
 from dashboards.queries import (
     TICKETS,
     csat_trend,
@@ -38,8 +38,8 @@ if requires(ctx, TICKETS, *NEEDED):
     tiles = [
         ("kpi.tickets", fmt_number(k["tickets"], lang), False),
         ("kpi.csat", fmt_percent(k["csat"], lang), False),
-        ("kpi.median_frt", fmt_duration_hours(k["median_frt_hours"], lang), True),
-        ("kpi.median_resolution", fmt_duration_hours(k["median_resolution_hours"], lang), True),
+        ("kpi.median_frt", fmt_duration(k["median_frt_minutes"], lang), True),
+        ("kpi.median_resolution", fmt_duration(k["median_resolution_hours"] * 60, lang), True),
         ("kpi.sla_breach_rate", fmt_percent(k["sla_breach_rate"], lang), True),
         ("kpi.reopen_rate", fmt_percent(k["reopen_rate"], lang), True),
         ("kpi.one_touch_rate", fmt_percent(k["one_touch_rate"], lang), False),
@@ -72,12 +72,12 @@ if requires(ctx, TICKETS, *NEEDED):
         (right, "resolution_business_minutes", "service.chart.resolution"),
     ):
         with column:
-            hist = ctx.frame(duration_histogram(f, metric, cfg.max_hours_shown))
+            hist = ctx.frame(duration_histogram(f, metric, cfg.duration_histogram_bins))
             fig = go.Figure(
                 go.Bar(
-                    x=hist["hours_from"] + 2,
+                    x=hist["hours_from"] + hist["width"] / 2,
                     y=hist["tickets"],
-                    width=4,
+                    width=hist["width"],
                     hovertemplate="%{x}h: %{y:,}<extra></extra>",
                 )
             )
@@ -109,7 +109,7 @@ if requires(ctx, TICKETS, *NEEDED):
                 "csat": "percent",
                 "sla_breach_rate": "percent",
                 "reopen_rate": "percent",
-                "median_frt_hours": "number",
+                "median_frt_minutes": "number",
                 "median_resolution_hours": "number",
             },
             translate_values=(dimension,),

@@ -3,13 +3,16 @@
 
     data_tests:
       - kpi_aggregate_equals:
-          expression: sum(net_revenue)
-          compare_model: ref('fct_orders')
-          compare_expression: sum(net_revenue)
-          where: "region = 'ALL'"          # optional, on the tested model
-          compare_where: is_revenue        # optional, on compare_model
-          tolerance: 0.01                  # optional, default 0 -#}
-{% test kpi_aggregate_equals(model, expression, compare_model, compare_expression, where=none, compare_where=none, tolerance=0) %}
+          name: mart_kpi_monthly_revenue_equals_fct_orders
+          arguments:
+            expression: sum(revenue)
+            where: "region = 'ALL'"          # optional, on the tested model
+            compare_model: ref('fct_orders')
+            compare_expression: sum(net_revenue)
+            compare_where: is_revenue        # optional, on compare_model
+            tolerance: 0.01                  # optional, default 0
+    Without compare_model, compare_expression is a constant (e.g. 0 for a signed difference). -#}
+{% test kpi_aggregate_equals(model, expression, compare_expression, compare_model=none, where=none, compare_where=none, tolerance=0) %}
 
 with
 
@@ -21,8 +24,10 @@ actual as (
 
 expected as (
     select {{ compare_expression }} as expected_value
+    {% if compare_model %}
     from {{ compare_model }}
     {% if compare_where %}where {{ compare_where }}{% endif %}
+    {% endif %}
 ),
 
 final as (

@@ -18,10 +18,12 @@ persons as (
         coalesce(acquisition_channel, 'unknown') as acquisition_channel,
         coalesce(acquisition_campaign_id, 'none') as acquisition_campaign_id,
         {{ kpi_month(reporting_date('coalesce(lead_at, first_seen_at)')) }} as lead_month,
+        -- everyone in customer_360 entered the funnel, even without a recorded stage
         case lifecycle_stage
             {%- for stage in stages %}
             when '{{ stage }}' then {{ loop.index }}
             {%- endfor %}
+            else 1
         end as stage_rank,
         {%- for stage in stages %}
         {{ stage }}_at{{ "," if not loop.last }}
