@@ -161,3 +161,19 @@ def expected_purchases(params: BgNbdParams, t: float, x, t_x, T) -> np.ndarray:
     decayed = (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
     alive_part = (a + b + x - 1.0) / (a - 1.0) * (1.0 - decayed)
     return alive_part * p_alive(params, x, t_x, T)
+
+
+def p_no_purchase(params: BgNbdParams, t: float, x, t_x, T) -> np.ndarray:
+    """P(X(T, T+t) = 0 | x, t_x, T): no purchase in the next t units.
+
+    Dead at T (probability 1 − p_alive) means no purchase. Alive at T, the posterior rate is
+    Gamma(r+x, α+T) (likelihood λ^x e^(−λT) times the Gamma(r, α) prior), and dropout happens
+    only right after a purchase, so "no purchase in t" is just "no Poisson event in t":
+    E[e^(−λt)] = ((α+T)/(α+T+t))^(r+x). Unlike p_alive this falls below 1 for one-time buyers
+    and rises with the time since their first purchase.
+    """
+    r, alpha = params.r, params.alpha
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    log_odds_dead = _log_odds_dead(params, x, t_x, T)
+    silent_if_alive = np.exp(-(r + x) * np.log1p(t / (alpha + T)))
+    return expit(log_odds_dead) + expit(-log_odds_dead) * silent_if_alive

@@ -13,8 +13,10 @@ DAYS_PER_UNIT = {"day": 1.0, "week": 7.0}
 
 @dataclass(frozen=True)
 class ChurnRiskBands:
-    low_min_p_alive: float
-    high_below_p_alive: float
+    """Cut-offs on p_no_purchase_12m: below `low_below` is low risk, from `high_min` up high."""
+
+    low_below_p_no_purchase: float
+    high_min_p_no_purchase: float
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,11 @@ class ClvConfig:
 def load_config(path: Path = CONFIG_PATH) -> ClvConfig:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     bands = ChurnRiskBands(**raw["churn_risk"])
-    if not 0.0 <= bands.high_below_p_alive <= bands.low_min_p_alive <= 1.0:
-        raise ValueError(f"{path}: churn_risk cut-offs must satisfy 0 <= high <= low <= 1")
+    if not 0.0 <= bands.low_below_p_no_purchase <= bands.high_min_p_no_purchase <= 1.0:
+        raise ValueError(
+            f"{path}: churn_risk cut-offs must satisfy "
+            "0 <= low_below_p_no_purchase <= high_min_p_no_purchase <= 1"
+        )
     if raw["time_unit"] not in DAYS_PER_UNIT:
         raise ValueError(f"{path}: time_unit must be one of {sorted(DAYS_PER_UNIT)}")
     return ClvConfig(

@@ -1,4 +1,5 @@
-"""Out-of-sample checks: predicted vs actual hold-out purchases, and p_alive as a churn score."""
+"""Out-of-sample checks: predicted vs actual hold-out purchases, p_alive and p_no_purchase as
+churn scores."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class HoldoutReport:
     aggregate_error: float  # (predicted − actual) / actual, all customers together
     inactive_share: float  # customers without a hold-out purchase
     auc_p_alive: float  # ROC AUC of p_alive for "purchased in hold-out"
+    auc_p_no_purchase: float  # ROC AUC of P(no purchase in hold-out) for "no purchase"
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -35,9 +37,12 @@ def roc_auc(score: np.ndarray, positive: np.ndarray) -> float:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def holdout_report(predicted: np.ndarray, actual: np.ndarray, p_alive: np.ndarray) -> HoldoutReport:
+def holdout_report(
+    predicted: np.ndarray, actual: np.ndarray, p_alive: np.ndarray, p_no_purchase: np.ndarray
+) -> HoldoutReport:
     """Compare expected hold-out purchases with what customers did; p_alive should rank those
-    who bought again above those who did not (AUC for "still active")."""
+    who bought again above those who did not (AUC for "still active"), and the predicted
+    probability of no purchase over the hold-out should rank the silent ones above the rest."""
     predicted = np.asarray(predicted, dtype=float)
     actual = np.asarray(actual, dtype=float)
     active = actual > 0
@@ -50,4 +55,5 @@ def holdout_report(predicted: np.ndarray, actual: np.ndarray, p_alive: np.ndarra
         aggregate_error=float((predicted.sum() - actual.sum()) / actual.sum()),
         inactive_share=float(1.0 - active.mean()),
         auc_p_alive=roc_auc(p_alive, active),
+        auc_p_no_purchase=roc_auc(p_no_purchase, ~active),
     )

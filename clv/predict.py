@@ -13,12 +13,16 @@ from clv.gamma_gamma import GammaGammaParams
 CHURN_RISK_BANDS = ("low", "medium", "high")
 
 
-def churn_risk(p_alive: np.ndarray, config: ClvConfig) -> np.ndarray:
-    """Band p_alive with the cut-offs of clv.yml: low ≥ low_min, high < high_below."""
+def churn_risk(p_no_purchase: np.ndarray, config: ClvConfig) -> np.ndarray:
+    """Band the probability of no purchase in the horizon with the cut-offs of clv.yml:
+    low below low_below_p_no_purchase, high from high_min_p_no_purchase up."""
     bands = config.churn_risk
-    p_alive = np.asarray(p_alive, dtype=float)
+    p_no_purchase = np.asarray(p_no_purchase, dtype=float)
     return np.select(
-        [p_alive >= bands.low_min_p_alive, p_alive >= bands.high_below_p_alive],
+        [
+            p_no_purchase < bands.low_below_p_no_purchase,
+            p_no_purchase < bands.high_min_p_no_purchase,
+        ],
         ["low", "medium"],
         default="high",
     )
@@ -51,8 +55,9 @@ def predict(
     gg_params: GammaGammaParams,
     config: ClvConfig,
 ) -> pd.DataFrame:
-    """Add p_alive, predicted_purchases_12m, expected_order_value, predicted_clv_12m and
-    churn_risk to a summary (columns frequency, recency, T, monetary_value)."""
+    """Add p_alive, p_no_purchase_12m, predicted_purchases_12m, expected_order_value,
+    predicted_clv_12m and churn_risk to a summary (columns frequency, recency, T,
+    monetary_value)."""
     x = summary["frequency"].to_numpy(dtype=float)
     t_x = summary["recency"].to_numpy(dtype=float)
     T = summary["T"].to_numpy(dtype=float)
@@ -64,10 +69,12 @@ def predict(
     order_value = np.where((x > 0) & ~(m > 0), 0.0, order_value)
     out = summary.copy()
     out["p_alive"] = alive
+    silent = bgnbd.p_no_purchase(bgnbd_params, config.horizon_units, x, t_x, T)
+    out["p_no_purchase_12m"] = silent
     out["predicted_purchases_12m"] = bgnbd.expected_purchases(
         bgnbd_params, config.horizon_units, x, t_x, T
     )
     out["expected_order_value"] = order_value
     out["predicted_clv_12m"] = discounted_purchases(bgnbd_params, x, t_x, T, config) * order_value
-    out["churn_risk"] = churn_risk(alive, config)
+    out["churn_risk"] = churn_risk(silent, config)
     return out

@@ -88,8 +88,8 @@ def fit_run(
         "fit_seconds": time.perf_counter() - started,
         "horizon_days": config.horizon_days,
         "annual_discount_rate": config.annual_discount_rate,
-        "low_min_p_alive": config.churn_risk.low_min_p_alive,
-        "high_below_p_alive": config.churn_risk.high_below_p_alive,
+        "low_below_p_no_purchase": config.churn_risk.low_below_p_no_purchase,
+        "high_min_p_no_purchase": config.churn_risk.high_min_p_no_purchase,
         "is_bgnbd_converged": fitted.bgnbd.diagnostics.converged,
         "is_gamma_gamma_converged": fitted.gamma_gamma.diagnostics.converged,
         "fit_date": _cutoff(summary).date(),
@@ -123,8 +123,8 @@ def score_customers(orders: pd.DataFrame, run: pd.Series | None) -> pd.DataFrame
         annual_discount_rate=float(run["annual_discount_rate"]),
         discount_steps_per_year=base.discount_steps_per_year,
         churn_risk=ChurnRiskBands(
-            low_min_p_alive=float(run["low_min_p_alive"]),
-            high_below_p_alive=float(run["high_below_p_alive"]),
+            low_below_p_no_purchase=float(run["low_below_p_no_purchase"]),
+            high_min_p_no_purchase=float(run["high_min_p_no_purchase"]),
         ),
         optimizer=base.optimizer,
     )

@@ -119,55 +119,65 @@ def filter_options(name: str) -> Query:
 
 
 def overview_kpis(f: Filters) -> Query:
-    """One row of headline KPIs for the period (callers run it for the previous period too)."""
+    """One row of headline KPIs for the period (callers run it for the previous period too).
+    One pass over the orders per customer; retention compares with the period just before."""
+    previous = f.previous()
     return _q(
         f"""
-        with revenue_orders as (
-            select customer_key, order_date, net_revenue
+        with per_customer as (
+            select
+                customer_key,
+                min(order_date) as first_order_date,
+                bool_or(order_date between $start and $end) as is_active,
+                bool_or(order_date between $prev_start and $prev_end) as was_active,
+                sum(net_revenue) filter (where order_date between $start and $end) as revenue,
+                count(*) filter (where order_date between $start and $end) as orders
             from {ORDERS}
             where is_revenue {scope(f)}
+            group by customer_key
         ),
-        in_period as (
-            select * from revenue_orders where order_date between $start and $end
+        customers as (
+            select
+                coalesce(sum(revenue), 0) as revenue,
+                coalesce(sum(orders), 0) as orders,
+                count(customer_key) filter (where is_active) as active_customers,
+                count(customer_key) filter (
+                    where first_order_date between $start and $end
+                ) as new_customers,
+                count(customer_key) filter (where is_active and was_active)
+                    / nullif(count(customer_key) filter (where was_active), 0) as retention
+            from per_customer
         ),
-        previous_active as (
-            select distinct customer_key from revenue_orders
-            where order_date between $prev_start and $prev_end
+        clv as (
+            select avg(p.predicted_clv_12m) as avg_clv
+            from per_customer as c
+            inner join {CLV} as p on p.customer_key = c.customer_key
+            where c.is_active
         ),
-        first_orders as (
-            select customer_key, min(order_date) as first_order_date
-            from revenue_orders group by customer_key
-        ),
-        active as (select distinct customer_key from in_period),
-        tickets as (
-            select csat_score
+        service as (
+            select avg(case when csat_score >= 4 then 1.0 else 0.0 end) as csat
             from {TICKETS}
             where has_csat and created_date between $start and $end {scope(f)}
         ),
-        spend as (
-            select sum(spend_reporting) as spend
-            from {CAMPAIGNS} where start_date between $start and $end
-        ),
-        clv as (
-            select avg(predicted_clv_12m) as avg_clv
-            from {CLV} where customer_key in (select customer_key from active)
+        marketing as (
+            select sum(spend_reporting) as marketing_spend
+            from {CAMPAIGNS}
+            where start_date between $start and $end
         )
         select
-            (select coalesce(sum(net_revenue), 0) from in_period) as revenue,
-            (select count(*) from in_period) as orders,
-            (select count(*) from active) as active_customers,
-            (select count(*) from first_orders
-                where first_order_date between $start and $end) as new_customers,
-            (select count(*) from previous_active where customer_key in
-                (select customer_key from active))
-                / nullif((select count(*) from previous_active), 0) as retention,
-            (select avg(case when csat_score >= 4 then 1.0 else 0.0 end) from tickets) as csat,
-            (select avg_clv from clv) as avg_clv,
-            (select spend from spend) as marketing_spend
+            customers.revenue,
+            customers.orders,
+            customers.active_customers,
+            customers.new_customers,
+            customers.retention,
+            service.csat,
+            clv.avg_clv,
+            marketing.marketing_spend
+        from customers, service, clv, marketing
         """,
         f,
-        prev_start=f.previous().start,
-        prev_end=f.previous().end,
+        prev_start=previous.start,
+        prev_end=previous.end,
     )
 
 
@@ -478,15 +488,21 @@ def campaign_engagement(f: Filters) -> Query:
     """Per campaign: the filtered people touched in the period, and the campaign's spend.
     Counts are distinct people per event type, as in mart_campaign_performance."""
     counts = ",\n".join(
-        f"count(distinct customer_key) filter (where event_type = '{kind}') as {name}"
+        f"coalesce(sum(people) filter (where event_type = '{kind}'), 0) as {name}"
         for kind, name in EVENT_COLUMNS.items()
     )
     return _q(
         f"""
-        with events as (
-            select campaign_id, {counts}
+        with touched as (
+            -- one hash aggregate on (campaign, type) instead of a distinct count per type
+            select campaign_id, event_type, count(distinct customer_key) as people
             from {EVENTS}
             where event_date between $start and $end {scope(f)}
+            group by campaign_id, event_type
+        ),
+        events as (
+            select campaign_id, {counts}
+            from touched
             group by campaign_id
         )
         select

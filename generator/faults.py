@@ -107,7 +107,9 @@ def plant(frame: FileFrame, s: Settings, at: int, force_each: bool) -> list[Faul
     position = np.empty(len(take), dtype=np.int64)
     position[order] = np.arange(len(take))
     if len(copies):
-        frame.columns = {k: v.take(pa.array(take)) for k, v in frame.columns.items()}
+        order_idx = pa.array(take)
+        for name in list(frame.columns):  # one column at a time: bounded extra memory
+            frame.columns[name] = frame.columns[name].take(order_idx)
         if frame.avoid is not None:
             frame.avoid = frame.avoid[take]
     faults = [Fault(frame.name, int(position[r]) + 1, k) for r, k in planted]

@@ -6,6 +6,7 @@ order; cancelled, refunded and abandoned (pending) orders are extra orders on to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -14,6 +15,8 @@ from generator.config import DAY, Settings, params, reference
 from generator.contacts import SYSTEMS, Contacts
 from generator.persons import Persons, geography
 from generator.text import NO_TS, SHANGHAI_OFFSET, ids
+
+FX_SEED = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "fx_rates.csv"
 
 WEEK = 7 * DAY
 CHANNELS = ("online", "store", "partner")
@@ -76,17 +79,28 @@ class Lines:
 
 
 def fx_table(s: Settings) -> FxTable:
-    rng = s.rng("fx")
-    fx = params()["purchasing"]["fx"]
+    """The company's monthly FX table, read from the dbt seed that converts amounts downstream.
+
+    One table for both sides, so the warehouse converts generated amounts back exactly.
+    """
     first = np.datetime64(s.start + SHANGHAI_OFFSET, "s").astype("datetime64[M]")
     last = np.datetime64(s.horizon_end + SHANGHAI_OFFSET, "s").astype("datetime64[M]")
     months = np.arange(first, last + 1)
-    currencies = ["CNY", *fx["base"]]
+    seed = FX_SEED.read_text(encoding="utf-8").splitlines()
+    published: dict[tuple[str, str], float] = {}
+    for row in seed[1:]:
+        month, currency, rate = row.split(",")
+        published[(currency, month[:7])] = float(rate)
+    currencies = ["CNY", *params()["purchasing"]["fx_currencies"]]
     rates = np.ones((len(currencies), len(months)))
-    for i, cur in enumerate(currencies[1:], start=1):
-        walk = np.cumsum(rng.normal(0, fx["monthly_drift_sd"], len(months)))
-        digits = 6 if fx["base"][cur] < 0.1 else 4
-        rates[i] = np.round(fx["base"][cur] * np.exp(walk), digits)
+    for i, cur in enumerate(currencies):
+        for j, month in enumerate(months):
+            if (cur, str(month)) not in published:
+                raise ValueError(
+                    f"{FX_SEED}: no {cur} rate for {month}; extend the FX seed to cover the "
+                    "generated period"
+                )
+            rates[i, j] = published[(cur, str(month))]
     return FxTable(currencies, [str(m) for m in months], first, rates)
 
 

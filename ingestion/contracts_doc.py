@@ -17,7 +17,7 @@ LINEAGE = [
     ("_source_file", "varchar", "File the row came from, relative to the ingested directory."),
     ("_source_row", "bigint", "1-based number of the record among the file's data records."),
     ("_loaded_at", "timestamp", "When the file load started (UTC)."),
-    ("_extra", "varchar", "JSON object of export columns the contract does not know (drift)."),
+    ("_extra", "json", "JSON object of export columns the contract does not know (drift)."),
 ]
 
 

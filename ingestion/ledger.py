@@ -18,7 +18,7 @@ LINEAGE_DDL = (
     ("_source_file", "VARCHAR"),
     ("_source_row", "BIGINT"),
     ("_loaded_at", "TIMESTAMP"),
-    ("_extra", "VARCHAR"),
+    ("_extra", "JSON"),
 )
 
 LOADS_DDL = """

@@ -108,6 +108,7 @@ def _load_in_transaction(
     plan = plan_columns(contract, source, staged.columns, require=require)
     # Staging touched only temp tables; from here on everything is one transaction.
     con.execute("BEGIN TRANSACTION")
+    log.info("checking %s (%d records staged)", planned.name, staged.rows + staged.garbled)
     type_and_check(con, contract, source, plan, loaded_at, contracts.future_tolerance)
     mark_duplicates(con, contract)
     mark_orphans(con, contract, contracts)

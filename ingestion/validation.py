@@ -166,11 +166,9 @@ def type_and_check(
         blank = f"{expr} = '' OR (ascii({expr}) IN (32, 9, 10, 13) AND trim({expr}) = '')"
         texts.append(f"CASE WHEN {blank} THEN NULL ELSE {expr} END AS {ident(col.name)}")
     extra = (
-        "CAST(json_object("
-        + ", ".join(f"{literal(c)}, {ident(c)}" for c in plan.extra)
-        + ") AS VARCHAR)"
+        "json_object(" + ", ".join(f"{literal(c)}, {ident(c)}" for c in plan.extra) + ")"
         if plan.extra
-        else "CAST(NULL AS VARCHAR)"
+        else "CAST(NULL AS JSON)"
     )
     typed = [
         f"CAST({_typed_expr(col, ident(col.name), source)} AS {col.duckdb_type}) "

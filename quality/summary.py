@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from rich.console import Console
 from rich.table import Table
 
 from quality.runner import QualityRun
+from quality.validation import CheckOutcome
 
 MAX_FAILURES_SHOWN = 12
+
+
+def _failure_lines(failures: list[CheckOutcome]) -> list[str]:
+    """One line per failed check; the checks of a suite that could not run share one line."""
+
+    def key(o: CheckOutcome) -> tuple[str, str, str]:
+        if o.exception:
+            return (o.severity, o.suite, o.exception.strip().splitlines()[0])
+        return (o.severity, o.check_id, o.observed_value or "failed")
+
+    counts = Counter(key(o) for o in failures)
+    lines = []
+    for severity, name, found in dict.fromkeys(key(o) for o in failures):
+        colour = "red" if severity == "critical" else "yellow"
+        many = counts[(severity, name, found)]
+        label = f"{name} ({many} checks)" if many > 1 else name
+        lines.append(f"[{colour}]{severity:>8}[/] {label}: {found}")
+    return lines
 
 
 def render(run: QualityRun, console: Console | None = None) -> None:
@@ -39,14 +58,11 @@ def render(run: QualityRun, console: Console | None = None) -> None:
             f"[yellow]{warning}[/]" if warning else "0",
         )
     console.print(table)
-    failures = run.critical_failures + run.warnings
-    for o in failures[:MAX_FAILURES_SHOWN]:
-        colour = "red" if o.severity == "critical" else "yellow"
-        found = (o.exception or "").strip().splitlines()[0][:160] if o.exception else None
-        found = found or o.observed_value or "failed"
-        console.print(f"[{colour}]{o.severity:>8}[/] {o.check_id}: {found}")
-    if len(failures) > MAX_FAILURES_SHOWN:
-        console.print(f"… and {len(failures) - MAX_FAILURES_SHOWN} more (see quality.results)")
+    lines = _failure_lines(run.critical_failures + run.warnings)
+    for line in lines[:MAX_FAILURES_SHOWN]:
+        console.print(line, no_wrap=True, overflow="ellipsis")
+    if len(lines) > MAX_FAILURES_SHOWN:
+        console.print(f"… and {len(lines) - MAX_FAILURES_SHOWN} more (see quality.results)")
     verdict = {
         "passed": "[bold green]PASSED[/]",
         "warned": "[bold yellow]PASSED with warnings[/]",

@@ -10,6 +10,7 @@ Data Docs site.
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import logging
 import os
@@ -148,6 +149,25 @@ def _outcome(suite: Suite, check: Any, result: Any) -> CheckOutcome:
     )
 
 
+def _unreachable(suite: Suite, check: Any, message: str) -> CheckOutcome:
+    return CheckOutcome(
+        suite=suite.name,
+        check_id=check.check_id,
+        expectation_type=check.expectation_type,
+        column=check.column,
+        severity=check.severity,
+        description=check.description,
+        success=False,
+        observed_value=None,
+        element_count=None,
+        unexpected_count=None,
+        unexpected_percent=None,
+        unexpected_sample=None,
+        kwargs=_to_json(check.kwargs) or "{}",
+        exception=message,
+    )
+
+
 def _close_engines(db_path: Path) -> None:
     """Close every SQLAlchemy engine GX opened on the warehouse.
 
@@ -181,6 +201,7 @@ def validate(
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
     )
+    from great_expectations.datasource.fluent.interfaces import TestConnectionError
 
     project_dir.mkdir(parents=True, exist_ok=True)
     context = _context(project_dir, docs_dir)
@@ -189,14 +210,20 @@ def validate(
     )
     definitions = []
     by_suite: dict[str, tuple[Suite, dict[str, Any]]] = {}
+    unreachable: list[CheckOutcome] = []
     for suite in suites:
-        if suite.table:
-            schema, _, table = suite.table.rpartition(".")
-            asset = datasource.add_table_asset(
-                name=suite.name, table_name=table, schema_name=schema or None
-            )
-        else:
-            asset = datasource.add_query_asset(name=suite.name, query=suite.query)
+        try:
+            if suite.table:
+                schema, _, table = suite.table.rpartition(".")
+                asset = datasource.add_table_asset(
+                    name=suite.name, table_name=table, schema_name=schema or None
+                )
+            else:
+                asset = datasource.add_query_asset(name=suite.name, query=suite.query)
+        except TestConnectionError as exc:
+            # A missing table (e.g. marts before the first build) fails every check on it.
+            unreachable += [_unreachable(suite, check, str(exc)) for check in suite.checks]
+            continue
         batch = asset.add_batch_definition_whole_table("all rows")
         gx_suite = gx.ExpectationSuite(
             name=suite.name,
@@ -212,7 +239,12 @@ def validate(
         by_suite[suite.name] = (suite, {c.check_id: c for c in suite.checks})
     teach_gx(datasource.get_execution_engine())
     checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(name=CHECKPOINT, validation_definitions=definitions)
+        # Named for its set of suites: GX reloads a stored checkpoint before updating it, and
+        # one that names an asset this run could not create (a missing table) fails to load.
+        gx.Checkpoint(
+            name=f"{CHECKPOINT}_{hashlib.sha1(','.join(sorted(by_suite)).encode()).hexdigest()[:8]}",
+            validation_definitions=definitions,
+        )
     )
     try:
         started = time.perf_counter()
@@ -227,11 +259,11 @@ def validate(
         site_names=[SITE],
         resource_identifiers=[
             *result.run_results.keys(),
-            *(ExpectationSuiteIdentifier(name=s.name) for s in suites),
+            *(ExpectationSuiteIdentifier(name=name) for name in by_suite),
         ],
     )
     timings["data_docs_seconds"] = time.perf_counter() - started
-    outcomes: list[CheckOutcome] = []
+    outcomes = unreachable
     for suite_result in result.run_results.values():
         suite, checks = by_suite[suite_result.suite_name]
         for expectation_result in suite_result.results:

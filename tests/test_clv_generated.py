@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clv import bgnbd, fit_summary, holdout_purchases, load_config, summary_from_transactions
+from clv import (
+    bgnbd,
+    fit_summary,
+    holdout_purchases,
+    load_config,
+    predict,
+    summary_from_transactions,
+)
 from clv.evaluation import holdout_report, roc_auc
 
 CONFIG = load_config()
@@ -135,7 +142,8 @@ def test_holdout_accuracy_on_generated_data(purchases, truth):
     x, t_x, T = summary["frequency"], summary["recency"], summary["T"]
     predicted = bgnbd.expected_purchases(fitted.bgnbd.params, 52.0, x, t_x, T)
     alive = bgnbd.p_alive(fitted.bgnbd.params, x, t_x, T)
-    report = holdout_report(predicted, actual, alive)
+    silent = bgnbd.p_no_purchase(fitted.bgnbd.params, 52.0, x, t_x, T)
+    report = holdout_report(predicted, actual, alive, silent)
     repeat = x.to_numpy() > 0
     naive_mae = np.abs(x / T.clip(lower=1.0) * 52.0 - actual).mean()
     auc_repeat = roc_auc(alive[repeat], actual[repeat] > 0)
@@ -144,6 +152,47 @@ def test_holdout_accuracy_on_generated_data(purchases, truth):
         f"p_alive AUC on repeat customers {auc_repeat:.3f}"
     )
     assert report.auc_p_alive >= 0.75
+    assert report.auc_p_no_purchase >= 0.75
     assert report.mae < naive_mae
     assert report.correlation > 0.6
     assert abs(report.aggregate_error) < 0.1
+
+
+def test_churn_risk_flags_long_silent_one_time_buyers_and_matches_the_hold_out(purchases, truth):
+    """Scored as the warehouse does (12-month horizon, bands of clv.yml) at as_of − 52 weeks.
+    One-time buyers: those whose only purchase is over ~2 years old are `high`, recent ones
+    (under 6 months) `low`, although p_alive is 1 for all of them. And the bands mean what
+    they say in the following 52 weeks: each band's share of silent customers lies in its
+    p_no_purchase range (within 0.05), and the share rises from low to medium to high."""
+    as_of = pd.Timestamp(truth["as_of"])
+    cutoff = as_of - pd.Timedelta(weeks=52)
+    summary = summary_from_transactions(
+        purchases, "person_id", "order_date", "amount", cutoff=cutoff
+    )
+    fitted = fit_summary(summary, CONFIG)
+    scored = predict(summary, fitted.bgnbd.params, fitted.gamma_gamma.params, CONFIG)
+    scored["silent"] = (
+        holdout_purchases(purchases, "person_id", "order_date", cutoff, as_of)
+        .reindex(summary.index, fill_value=0)
+        .eq(0)
+    )
+    one_time = scored[scored["frequency"] == 0]
+    long_ago, recent = one_time[one_time["T"] >= 100], one_time[one_time["T"] <= 26]
+    assert len(long_ago) >= 5 and len(recent) >= 100
+    assert (one_time["p_alive"] == 1.0).all()
+    assert (long_ago["churn_risk"] == "high").all()
+    assert (recent["churn_risk"] == "low").all()
+
+    bands = CONFIG.churn_risk
+    silent_share = scored.groupby("churn_risk")["silent"].mean()
+    print(
+        f"generated hold-out, share silent per churn_risk band: {silent_share.round(3).to_dict()}"
+    )
+    assert silent_share["low"] < bands.low_below_p_no_purchase + 0.05
+    assert (
+        bands.low_below_p_no_purchase - 0.05
+        <= silent_share["medium"]
+        < bands.high_min_p_no_purchase + 0.05
+    )
+    assert silent_share["high"] >= bands.high_min_p_no_purchase - 0.05
+    assert silent_share["low"] < silent_share["medium"] < silent_share["high"]

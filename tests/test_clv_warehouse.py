@@ -131,13 +131,26 @@ def test_predictions_agree_with_an_independent_sql_summary_and_formula(built):
                 avg(amount) filter (where days.order_date > firsts.born) as monetary_value
             from days join firsts using (customer_key)
             group by all
+        ),
+        alive as (
+            select
+                *,
+                case when frequency = 0 then 1.0
+                    else 1.0 / (1.0 + {run.a} / ({run.b} + frequency - 1)
+                        * pow(({run.alpha} + t) / ({run.alpha} + recency), {run.r} + frequency))
+                    end as p_alive
+            from summary
         )
         select
             *,
             case when frequency = 0 then {run.p} * {run.gamma} / ({run.q} - 1)
                 else ({run.gamma} + frequency * monetary_value) * {run.p}
-                    / ({run.p} * frequency + {run.q} - 1) end as order_value
-        from summary
+                    / ({run.p} * frequency + {run.q} - 1) end as order_value,
+            (1 - p_alive) + p_alive * pow(
+                ({run.alpha} + t) / ({run.alpha} + t + {run.horizon_days} / 7.0),
+                {run.r} + frequency
+            ) as p_no_purchase_12m
+        from alive
         """,
     ).set_index("customer_key")
     mart = read(built, "select * from marts.mart_clv_predictions").set_index("customer_key")
@@ -156,13 +169,20 @@ def test_predictions_agree_with_an_independent_sql_summary_and_formula(built):
         rtol=1e-6,
         atol=0.006,
     )
+    np.testing.assert_allclose(mart["p_alive"], expected["p_alive"], rtol=1e-9)
+    np.testing.assert_allclose(mart["p_no_purchase_12m"], expected["p_no_purchase_12m"], rtol=1e-9)
     bands = load_config().churn_risk
+    assert (run.low_below_p_no_purchase, run.high_min_p_no_purchase) == (
+        bands.low_below_p_no_purchase,
+        bands.high_min_p_no_purchase,
+    )
     expected_band = np.where(
-        mart["p_alive"] >= bands.low_min_p_alive,
+        expected["p_no_purchase_12m"] < bands.low_below_p_no_purchase,
         "low",
-        np.where(mart["p_alive"] >= bands.high_below_p_alive, "medium", "high"),
+        np.where(expected["p_no_purchase_12m"] < bands.high_min_p_no_purchase, "medium", "high"),
     )
     assert (mart["churn_risk"] == expected_band).all()
+    assert set(mart["churn_risk"]) == {"low", "medium", "high"}
     assert set(mart["model_run_id"]) == {run.model_run_id}
     assert set(mart["fit_date"]) == {run.fit_date}
     assert run.customers_used == len(mart)
@@ -189,6 +209,37 @@ def test_every_build_appends_a_run_and_full_refresh_keeps_the_history(built, tmp
     assert mart["model_run_id"].tolist() == [latest.model_run_id]
     assert mart["n"].iloc[0] == latest.customers_used
     assert bool(runs["is_bgnbd_converged"].all()) and bool(runs["is_gamma_gamma_converged"].all())
+
+
+def test_a_history_with_retired_columns_keeps_them_and_gains_the_new_ones(built, tmp_path):
+    """A run history written before churn_risk moved from p_alive to p_no_purchase_12m (cut-off
+    columns low_min_p_alive / high_below_p_alive): the next build appends its run instead of
+    failing, adds the new cut-off columns (null for the old run) and keeps the old values."""
+    warehouse = tmp_path / "crm.duckdb"
+    shutil.copy(built, warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        """
+        alter table marts.mart_clv_model_runs add column low_min_p_alive double;
+        alter table marts.mart_clv_model_runs add column high_below_p_alive double;
+        update marts.mart_clv_model_runs set low_min_p_alive = 0.7, high_below_p_alive = 0.3;
+        alter table marts.mart_clv_model_runs drop column low_below_p_no_purchase;
+        alter table marts.mart_clv_model_runs drop column high_min_p_no_purchase;
+        """
+    )
+    con.close()
+    build_clv(warehouse, tmp_path)
+    runs = read(warehouse, "select * from marts.mart_clv_model_runs order by fitted_at")
+    assert len(runs) == 2
+    old, new = runs.iloc[0], runs.iloc[1]
+    assert (old.low_min_p_alive, old.high_below_p_alive) == (0.7, 0.3)
+    assert pd.isna(new.low_min_p_alive) and pd.isna(old.low_below_p_no_purchase)
+    bands = load_config().churn_risk
+    assert new.low_below_p_no_purchase == bands.low_below_p_no_purchase
+    assert new.high_min_p_no_purchase == bands.high_min_p_no_purchase
+    mart = read(warehouse, "select model_run_id, p_no_purchase_12m from marts.mart_clv_predictions")
+    assert set(mart["model_run_id"]) == {new.model_run_id}
+    assert mart["p_no_purchase_12m"].between(0, 1).all()
 
 
 def test_run_records_parameters_near_the_simulation_truth(built):
@@ -218,4 +269,5 @@ def test_crm_build_scores_every_customer_of_the_tiny_warehouse(built_db):
     )
     assert sorted(mart["customer_key"]) == sorted(customers["customer_key"])
     assert mart["p_alive"].between(0, 1).all()
+    assert mart["p_no_purchase_12m"].between(0, 1).all()
     assert (mart["predicted_clv_12m"] >= 0).all()

@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -361,12 +362,26 @@ def test_each_fault_type_is_planted_where_it_is_visible(faulty: Path) -> None:
 
 def test_every_fault_type_appears_in_every_file_where_it_applies(faulty: Path) -> None:
     per_file = _faults(faulty).groupby("file").fault.apply(set).to_dict()
-    assert "csat_out_of_range" in per_file["tickets.jsonl"]
-    assert "garbled_line" in per_file["pos_members.csv"]
-    assert "negative_amount" in per_file["order_lines.parquet"]
-    assert "orphan_reference" in per_file["campaign_events.csv"]
-    assert "malformed_email" in per_file["web_signups.jsonl"]
-    assert "garbled_line" not in per_file["order_lines.parquet"]
+    for path in export_files(faulty):
+        src = _source(path.name)
+        entity = CONTRACTS["entities"][src["entity"]]
+        cols = entity["columns"]
+        expected = {"missing_required", "duplicate_row"}
+        if src["format"] in ("csv", "jsonl"):
+            expected.add("garbled_line")
+        if any(c.get("format") == "email" for c in cols):
+            expected.add("malformed_email")
+        if any(c["type"] == "decimal" for c in cols):
+            expected.add("negative_amount")
+        if any(c["name"] == "csat_score" for c in cols):
+            expected.add("csat_out_of_range")
+        if any(c.get("not_future") for c in cols):
+            expected.add("future_date")
+        if any(c["type"] in ("date", "timestamp") for c in cols):
+            expected.add("unparseable_date")
+        if entity.get("references"):
+            expected.add("orphan_reference")
+        assert per_file[path.name] == expected, path.name
 
 
 def test_zero_fault_rate_gives_clean_data(clean: Path, clean_contacts: pd.DataFrame) -> None:
@@ -578,3 +593,71 @@ def test_default_as_of_is_today(tiny_data: Path) -> None:
     assert params["seed"] == 7 and params["scale"] == "tiny"
     assert {"r", "alpha", "a", "b"} <= set(params["bgnbd"])
     assert {"p", "q", "gamma"} <= set(params["gamma_gamma"])
+
+
+def test_completed_orders_recover_the_bgnbd_and_gamma_gamma_parameters() -> None:
+    """Maximum-likelihood fits on the completed orders of a small world land near the
+    parameters written to params.json (the CLV workstream relies on them as truth)."""
+    from scipy.optimize import minimize
+    from scipy.special import betaln, gammaln
+
+    from generator.config import make_settings, params
+    from generator.world import simulate
+
+    s = make_settings("small", 11, 0.0, AS_OF)
+    o = simulate(s).orders
+    sel = (o.final_status == 0) & o.simulated & (o.ordered_at < s.cutoff)
+    df = pd.DataFrame(
+        {"person": o.person[sel], "at": o.ordered_at[sel] / (7 * 86400), "v": o.value_cny[sel]}
+    )
+    g = df.groupby("person").agg(
+        n=("at", "size"), first=("at", "min"), last=("at", "max"), m=("v", "mean")
+    )
+    x = (g.n - 1).to_numpy()
+    tx = (g["last"] - g["first"]).to_numpy()
+    big_t = (s.cutoff / (7 * 86400) - g["first"]).to_numpy()
+
+    def bgnbd_nll(theta):
+        r, alpha, a, b = np.exp(theta)
+        common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
+        alive = -(r + x) * np.log(alpha + big_t)
+        dropped = np.where(
+            x > 0,
+            np.log(a) - np.log(np.maximum(b + x - 1, 1e-9)) - (r + x) * np.log(alpha + tx),
+            -np.inf,
+        )
+        return -np.sum(common + np.logaddexp(alive, dropped))
+
+    fit = np.exp(
+        minimize(
+            bgnbd_nll,
+            np.zeros(4),
+            method="Nelder-Mead",
+            options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6},
+        ).x
+    )
+    truth = params()["purchasing"]
+    expected = [truth["bgnbd"][k] for k in ("r", "alpha", "a", "b")]
+    assert np.allclose(fit, expected, rtol=0.2), (fit, expected)
+
+    rep = g[g.n > 1]
+    n, m = rep.n.to_numpy(), rep.m.to_numpy()
+
+    def gg_nll(theta):
+        p, q, gamma = np.exp(theta)
+        ll = (
+            gammaln(p * n + q)
+            - gammaln(p * n)
+            - gammaln(q)
+            + q * np.log(gamma)
+            + (p * n - 1) * np.log(m)
+            + p * n * np.log(n)
+            - (p * n + q) * np.log(n * m + gamma)
+        )
+        return -ll.sum()
+
+    fit_gg = np.exp(
+        minimize(gg_nll, np.log([1, 1, 100]), method="Nelder-Mead", options={"maxiter": 4000}).x
+    )
+    expected_gg = [truth["gamma_gamma"][k] for k in ("p", "q", "gamma")]
+    assert np.allclose(fit_gg, expected_gg, rtol=0.2), (fit_gg, expected_gg)

@@ -113,10 +113,12 @@ def test_a_process_killed_mid_file_leaves_no_partial_batch_and_a_rerun_recovers(
     proc = subprocess.Popen(
         [sys.executable, "-c", script], cwd=ROOT, stderr=subprocess.PIPE, text=True
     )
-    for line in proc.stderr:  # the ledger row is committed before this line is logged
-        if "loading crm_contacts.csv" in line:
+    # Logged once the file's transaction is open (the `running` ledger row is committed):
+    # typing and checking 1.5 M records takes seconds, so the kill lands inside it.
+    for line in proc.stderr:
+        if "checking crm_contacts.csv" in line:
             break
-    time.sleep(0.5)
+    time.sleep(0.3)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL  # it was still loading when killed

@@ -13,7 +13,7 @@ tickets as (
 prepared as (
     select
         {{ kpi_month('created_date') }} as ticket_month,
-        channel,
+        coalesce(channel, 'unknown') as channel,
         coalesce(category, 'unknown') as category,
         coalesce(agent, 'unassigned') as agent,
         csat_score,

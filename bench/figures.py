@@ -1,0 +1,179 @@
+"""From the stages' measurements to the suite's figures, each beside its baseline, and the
+targets of targets.yml checked against them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.measure import Measurement
+from bench.targets import load_targets
+
+# The stages a pipeline run consists of, whose peak RSS the 8 GB target bounds (baselines and
+# data generation are the benchmark's own work).
+PIPELINE = ("ingest", "dbt_build", "quality", "publish")
+PRODUCT = (*PIPELINE, "dashboards", "clv_fit", "incremental_day")
+
+
+@dataclass
+class Figures:
+    values: dict[str, float | None] = field(default_factory=dict)
+    baselines: dict[str, str] = field(default_factory=dict)  # figure → its baseline figure
+    errors: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None
+
+
+def _seconds(stages: dict[str, Measurement], name: str) -> float | None:
+    m = stages.get(name)
+    return m.seconds if m and m.ok else None
+
+
+def compute(stages: dict[str, Measurement], dataset: dict) -> Figures:
+    f = Figures()
+    v = f.values
+    for m in stages.values():
+        if not m.ok:
+            f.errors.append({"stage": m.stage, "error": m.error or "failed"})
+    _ingestion(stages, f)
+    _dbt(stages, f)
+    _quality(stages, f)
+    v["publish_seconds"] = _seconds(stages, "publish")
+    parts = [_seconds(stages, s) for s in PIPELINE]
+    v["full_pipeline_seconds"] = round(sum(parts), 3) if None not in parts else None
+    cpu = [stages[s].cpu_seconds for s in PIPELINE if s in stages]
+    v["full_pipeline_cpu_seconds"] = round(sum(cpu), 3) if len(cpu) == len(PIPELINE) else None
+    _incremental(stages, dataset, f)
+    dash = stages.get("dashboards")
+    ok = dash is not None and dash.ok
+    v["dashboard_query_p50_ms"] = dash.details["query_p50_ms"] if ok else None
+    v["dashboard_query_p95_ms"] = dash.details["query_p95_ms"] if ok else None
+    clv = stages.get("clv_fit")
+    v["clv_fit_seconds"] = clv.details["fit_seconds"] if clv and clv.ok else None
+    rss = [stages[s].peak_rss_mb for s in PRODUCT if s in stages]
+    v["peak_rss_gb"] = round(max(rss) / 1024, 3) if rss else None
+    v["peak_rss_stage"] = max(
+        (s for s in PRODUCT if s in stages), key=lambda s: stages[s].peak_rss_mb, default=None
+    )
+    return f
+
+
+def _ingestion(stages: dict[str, Measurement], f: Figures) -> None:
+    v = f.values
+    v["ingest_seconds"] = _seconds(stages, "ingest")
+    ingest, ctas = stages.get("ingest"), stages.get("plain_ctas")
+    if not (ingest and ingest.ok and ctas and ctas.ok):
+        v["ingestion_rate_ratio"] = None
+        return
+    if ingest.details.get("error"):
+        f.errors.append({"stage": "ingest", "error": ingest.details["error"]})
+    baseline = ctas.details["files"]
+    same = [x for x in ingest.details["files"] if baseline.get(x["file"]) is not None]
+    rows = sum(x["rows_read"] for x in same)
+    ingest_s = sum(x["seconds"] for x in same)
+    ctas_s = sum(baseline[x["file"]] for x in same)
+    v["ingest_comparable_rows"] = rows
+    v["ingest_comparable_seconds"] = round(ingest_s, 3)
+    v["plain_ctas_seconds"] = round(ctas_s, 3)
+    v["ingest_rows_per_second"] = round(rows / ingest_s) if ingest_s else None
+    v["plain_ctas_rows_per_second"] = round(rows / ctas_s) if ctas_s else None
+    # A rate ratio: ingestion's rows/s over the plain load's, on the same files.
+    v["ingestion_rate_ratio"] = _ratio(ctas_s, ingest_s)
+    f.baselines["ingestion_rate_ratio"] = "plain_ctas_seconds"
+    f.notes.append(
+        "ingestion ratio over the files DuckDB reads itself ("
+        + ", ".join(x["file"] for x in same)
+        + "); GB18030 CSV and XLSX have no plain-CTAS baseline"
+    )
+
+
+def _dbt(stages: dict[str, Measurement], f: Figures) -> None:
+    v = f.values
+    built, direct = stages.get("dbt_build"), stages.get("dbt_direct")
+    v["dbt_build_seconds"] = _seconds(stages, "dbt_build")
+    if built and built.ok and not built.details.get("success"):
+        failures = "; ".join(built.details.get("failures", [])[:5])
+        f.errors.append(
+            {"stage": "dbt_build", "error": f"{built.details.get('summary')}: {failures}"}
+        )
+    if not (built and built.ok and direct and direct.ok):
+        v["dbt_overhead_ratio"] = None
+        return
+    by_type = built.details["by_resource_type"]
+    # Work the replay does not do (unit tests, seeds, the Python CLV models) is taken out of
+    # dbt's time by its execution time; with 2 dbt threads this slightly flatters dbt.
+    left_out = sum(built.details["python_model_seconds"].values())
+    left_out += sum(by_type.get(t, {}).get("execution_seconds", 0.0) for t in ("unit_test", "seed"))
+    comparable = built.seconds - left_out
+    v["dbt_left_out_seconds"] = round(left_out, 3)
+    v["dbt_comparable_seconds"] = round(comparable, 3)
+    v["dbt_direct_seconds"] = direct.details["direct_seconds"]
+    v["dbt_overhead_ratio"] = _ratio(comparable, direct.details["direct_seconds"])
+    v["dbt_invocation_ratio"] = _ratio(
+        built.details.get("invocation_elapsed_seconds"), direct.details["direct_seconds"]
+    )
+    f.baselines["dbt_overhead_ratio"] = "dbt_direct_seconds"
+    if direct.details.get("row_count_mismatches"):
+        f.errors.append(
+            {
+                "stage": "dbt_direct",
+                "error": "replay differs from dbt: "
+                + "; ".join(direct.details["row_count_mismatches"][:5]),
+            }
+        )
+
+
+def _quality(stages: dict[str, Measurement], f: Figures) -> None:
+    v = f.values
+    checked, one_pass = stages.get("quality"), stages.get("quality_sql_pass")
+    v["quality_seconds"] = _seconds(stages, "quality")
+    if checked and checked.ok and not checked.details.get("passed"):
+        failed = ", ".join(checked.details.get("critical_failures", [])[:8])
+        f.notes.append(f"quality gate failed (critical: {failed})")
+    if not (checked and checked.ok and one_pass and one_pass.ok):
+        v["quality_ratio"] = None
+        return
+    validate = checked.details["timings"].get("validate_seconds")
+    v["quality_validate_seconds"] = validate
+    v["quality_sql_pass_seconds"] = one_pass.details["sql_pass_seconds"]
+    v["quality_ratio"] = _ratio(validate, one_pass.details["sql_pass_seconds"])
+    f.baselines["quality_ratio"] = "quality_sql_pass_seconds"
+
+
+def _incremental(stages: dict[str, Measurement], dataset: dict, f: Figures) -> None:
+    v = f.values
+    inc = stages.get("incremental_day")
+    base_rows = (dataset.get("base") or {}).get("rows")
+    inc_rows = (dataset.get("increment") or {}).get("rows")
+    v["increment_row_share"] = _ratio(inc_rows, base_rows)
+    if not (inc and inc.ok and v.get("full_pipeline_seconds")):
+        v["incremental_share"] = None
+        return
+    steps = inc.details["step_seconds"]
+    build = inc.details["build"]
+    if not build["success"]:
+        f.errors.append({"stage": "incremental_day", "error": f"dbt build: {build['summary']}"})
+    v["incremental_day_seconds"] = inc.seconds
+    v["incremental_share"] = _ratio(inc.seconds, v["full_pipeline_seconds"])
+    full_ib = (v.get("ingest_seconds") or 0) + (v.get("dbt_build_seconds") or 0)
+    v["incremental_ingest_build_share"] = _ratio(steps["ingest"] + steps["dbt_build"], full_ib)
+    f.baselines["incremental_share"] = "full_pipeline_seconds"
+
+
+def check_targets(values: dict[str, Any]) -> list[dict[str, Any]]:
+    scale, targets = load_targets()
+    return [
+        {
+            "figure": t.figure,
+            "label": t.label,
+            "target": t.text,
+            "unit": t.unit,
+            "applies_to_scale": scale,
+            "value": values.get(t.figure),
+            "met": t.met(values.get(t.figure)),
+        }
+        for t in targets
+    ]

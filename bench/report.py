@@ -1,0 +1,176 @@
+"""The run's JSON (`bench/results/<scale>-<date>.json`) and its readable Markdown table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def write_json(document: dict[str, Any], results_dir: Path) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{document['scale']}-{document['started_at'][:10]}.json"
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def _s(value: float | None, unit: str = "s", digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f} {unit}"
+
+
+def _stage(document: dict, name: str) -> str:
+    """`wall s / CPU s / peak RSS MB` of one stage, or its error."""
+    m = document["stages"].get(name)
+    if m is None:
+        return "not run"
+    if not m["ok"]:
+        return f"FAILED ({m['error'][:120]})"
+    return f"{m['seconds']:,.1f} s / {m['cpu_seconds']:,.1f} s CPU / {m['peak_rss_mb']:,.0f} MB"
+
+
+def _met(target: dict | None) -> str:
+    if target is None:
+        return ""
+    return {True: "yes", False: "**no**", None: "not measured"}[target["met"]]
+
+
+def markdown(document: dict[str, Any]) -> str:
+    v = document["figures"]
+    targets = {t["figure"]: t for t in document["targets"]}
+    machine = document["machine"]
+    dataset = document.get("dataset") or {}
+    base = dataset.get("base") or {}
+
+    def target(figure: str) -> str:
+        t = targets.get(figure)
+        return f"{t['target']} {t['unit']}" if t else ""
+
+    def ratio(figure: str, unit: str = "×") -> str:
+        return _s(v.get(figure), unit, 2)
+
+    rows = [
+        (
+            "ingestion (all files)",
+            _stage(document, "ingest"),
+            f"plain CTAS: {_stage(document, 'plain_ctas')}",
+            "",
+            "",
+            "",
+        ),
+        (
+            "ingestion rate, files DuckDB reads itself",
+            f"{v.get('ingest_rows_per_second') or 0:,} rows/s",
+            f"{v.get('plain_ctas_rows_per_second') or 0:,} rows/s",
+            ratio("ingestion_rate_ratio"),
+            target("ingestion_rate_ratio"),
+            _met(targets.get("ingestion_rate_ratio")),
+        ),
+        (
+            "dbt build",
+            _stage(document, "dbt_build"),
+            f"compiled SQL direct: {_stage(document, 'dbt_direct')}",
+            "",
+            "",
+            "",
+        ),
+        (
+            "dbt build, same work as the replay",
+            _s(v.get("dbt_comparable_seconds")),
+            _s(v.get("dbt_direct_seconds")),
+            ratio("dbt_overhead_ratio"),
+            target("dbt_overhead_ratio"),
+            _met(targets.get("dbt_overhead_ratio")),
+        ),
+        (
+            "quality gate (run_quality)",
+            _stage(document, "quality"),
+            f"one SQL pass: {_stage(document, 'quality_sql_pass')}",
+            "",
+            "",
+            "",
+        ),
+        (
+            "quality: GX validation vs SQL pass",
+            _s(v.get("quality_validate_seconds")),
+            _s(v.get("quality_sql_pass_seconds")),
+            ratio("quality_ratio"),
+            target("quality_ratio"),
+            _met(targets.get("quality_ratio")),
+        ),
+        ("publish", _stage(document, "publish"), "", "", "", ""),
+        (
+            "full pipeline (ingest + build + quality + publish)",
+            _s(v.get("full_pipeline_seconds")) + f" ({_s(v.get('full_pipeline_cpu_seconds'))} CPU)",
+            "",
+            "",
+            target("full_pipeline_seconds"),
+            _met(targets.get("full_pipeline_seconds")),
+        ),
+        (
+            f"incremental run ({document['config']['increment_days']} days, "
+            f"{(v.get('increment_row_share') or 0) * 100:.2f} % new rows)",
+            _stage(document, "incremental_day"),
+            f"full run {_s(v.get('full_pipeline_seconds'))}",
+            ratio("incremental_share"),
+            target("incremental_share"),
+            _met(targets.get("incremental_share")),
+        ),
+        (
+            "dashboard queries, every page, default filters",
+            f"p50 {_s(v.get('dashboard_query_p50_ms'), 'ms', 0)}, "
+            f"p95 {_s(v.get('dashboard_query_p95_ms'), 'ms', 0)}",
+            _stage(document, "dashboards"),
+            "",
+            target("dashboard_query_p95_ms"),
+            _met(targets.get("dashboard_query_p95_ms")),
+        ),
+        (
+            "CLV fit (BG/NBD + Gamma-Gamma)",
+            _s(v.get("clv_fit_seconds"), "s", 2),
+            _stage(document, "clv_fit"),
+            "",
+            target("clv_fit_seconds"),
+            _met(targets.get("clv_fit_seconds")),
+        ),
+        (
+            f"peak RSS of any stage ({v.get('peak_rss_stage')})",
+            _s(v.get("peak_rss_gb"), "GB", 2),
+            "",
+            "",
+            target("peak_rss_gb"),
+            _met(targets.get("peak_rss_gb")),
+        ),
+    ]
+    lines = [
+        f"## Pipeline benchmark run: `{document['scale']}`, {document['started_at'][:16]} UTC",
+        "",
+        f"`crm bench --scale {document['scale']} --seed {document['seed']}` · "
+        f"{machine['cores']} cores, {machine['memory_gb']} GB RAM, Python {machine['python']}, "
+        f"duckdb {machine['versions'].get('duckdb')}, dbt-core "
+        f"{machine['versions'].get('dbt-core')}, dbt-duckdb "
+        f"{machine['versions'].get('dbt-duckdb')} · load average "
+        f"{machine['load_average_before'][0]} before, {machine['load_average_after'][0]} after "
+        f"· {base.get('rows', 0):,} generated rows (as of {dataset.get('as_of')}) · "
+        f"JSON: `bench/results/{document['scale']}-{document['started_at'][:10]}.json`",
+        "",
+        "Stage cells: wall / CPU incl. child processes / peak RSS, each stage in its own process."
+        f" Targets are stated for `{document['targets'][0]['applies_to_scale']}`"
+        if document["targets"]
+        else "",
+        "",
+        "| what | figure | baseline (same run) | ratio | target | met? |",
+        "|---|---|---|---:|---|---|",
+        *(f"| {' | '.join(row)} |" for row in rows),
+    ]
+    if document["errors"]:
+        lines += ["", "Errors:"]
+        lines += [f"- `{e['stage']}`: {e['error'][:300]}" for e in document["errors"]]
+    if document["notes"]:
+        lines += ["", "Notes:"]
+        lines += [f"- {n}" for n in document["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def append_markdown(document: dict[str, Any], docs_file: Path) -> None:
+    with docs_file.open("a", encoding="utf-8") as sink:
+        sink.write("\n" + markdown(document))
