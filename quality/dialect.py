@@ -71,6 +71,17 @@ class BufferedDuckDBDialect(DuckDBDialect):
     # As duckdb-engine: SQLAlchemy asks every subclass to state it again.
     supports_statement_cache = False
 
+    def on_connect(self) -> Any:
+        parent = super().on_connect()
+
+        def quiet(dbapi_connection: Any) -> None:
+            if parent is not None:
+                parent(dbapi_connection)
+            # Validation runs unattended; duckdb's progress bar would print into the summary.
+            dbapi_connection.execute("set enable_progress_bar = false")
+
+        return quiet
+
     def get_columns(
         self, connection: Any, table_name: str, schema: str | None = None, **kw: Any
     ) -> list[dict[str, Any]]:
