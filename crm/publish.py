@@ -113,6 +113,7 @@ def publish(db_path: Path, run_id: str, gate_passed: bool) -> Publication:
         shutil.copyfile(target, staging)
     try:
         con = duckdb.connect(str(staging))
+        con.execute("set enable_progress_bar = false")  # copies of large marts run unattended
         try:
             con.execute(f"attach '{db_path}' as {SOURCE} (read_only)")
             catalog = con.execute("select current_database()").fetchone()[0]

@@ -101,9 +101,10 @@ def _gate_banner(identity, tables, lang: str) -> None:
     status = gate.latest_status(runs, results)
     if status is None or status.passed:
         return
-    published = ""
+    published = t("gate.no_good_build", lang)
     if "quality.publications" in tables:
-        pub = data.frame(identity, queries.last_publication())
+        query = queries.last_good_publication(tables["quality.publications"])
+        pub = data.frame(identity, query)
         if not pub.empty:
             published = t("gate.published_at", lang, when=str(pub.iloc[0]["published_at"])[:16])
     checks = ", ".join(status.failing_checks) or t("gate.no_details", lang)
@@ -139,6 +140,8 @@ def main() -> None:
         _empty_state(lang, path, "unreadable")
         return
     if "marts.fct_orders" not in tables:
+        # e.g. the very first gate failed: nothing to show yet, but say which checks failed
+        _gate_banner(identity, tables, lang)
         _empty_state(lang, path, "no_marts")
         return
     pages = [

@@ -661,8 +661,10 @@ def quality_trend() -> Query:
     )
 
 
-def last_publication() -> Query:
-    return Query(f"select * from {PUBLICATIONS} order by published_at desc limit 1")
+def last_good_publication(columns: frozenset[str]) -> Query:
+    """When the marts being served were published (the last publication that updated them)."""
+    where = "where marts_updated" if "marts_updated" in columns else ""
+    return Query(f"select * from {PUBLICATIONS} {where} order by published_at desc limit 1")
 
 
 def rejects_by_reason() -> Query:

@@ -66,7 +66,8 @@ def _separate_query(suite: Suite, check: Check) -> str:
 
 def sql_pass(db_path: Path, suites: list[Suite]) -> tuple[float, int]:
     """Seconds for the single SQL pass, and the number of statements it took."""
-    con = duckdb.connect(str(db_path), read_only=True, config={"enable_progress_bar": False})
+    con = duckdb.connect(str(db_path), read_only=True)
+    con.execute("set enable_progress_bar = false")
     try:
         started = time.perf_counter()
         statements = 0

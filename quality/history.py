@@ -62,6 +62,7 @@ def record_run(
 ) -> None:
     """Append one run and its results in a single transaction."""
     con = duckdb.connect(str(db_path))
+    con.execute("set enable_progress_bar = false")
     try:
         ensure_tables(con)
         con.execute("begin")

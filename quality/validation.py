@@ -9,6 +9,7 @@ Data Docs site.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import json
@@ -81,15 +82,11 @@ def _expectation(check: Any) -> Any:
     from great_expectations.expectations.registry import get_expectation_impl
 
     impl = get_expectation_impl(check.expectation_type)
-    # Custom-SQL checks keep a sample of offending rows (GX caps it at 200); column checks
-    # keep GX's partial unexpected list. SUMMARY never pulls whole tables.
-    result_format = "COMPLETE" if check.expectation_type == CUSTOM_SQL else "SUMMARY"
     return impl(
         **check.kwargs,
         severity=check.severity,
         description=check.description,
         meta={"check": check.check_id, "origin": check.origin},
-        result_format=result_format,
     )
 
 
@@ -112,8 +109,7 @@ def _outcome(suite: Suite, check: Any, result: Any) -> CheckOutcome:
                 exception = value["exception_message"]
                 break
     if check.expectation_type == CUSTOM_SQL:
-        rows = (payload.get("details") or {}).get("unexpected_rows") or []
-        sample = rows[:SAMPLE_SIZE] if rows else None
+        sample = None  # SUMMARY carries no rows; see _sample_custom_failures
         unexpected = payload.get("observed_value")
         observed = payload.get("observed_value")
         observed_text = None if observed is None else f"{observed} unexpected rows"
@@ -147,6 +143,49 @@ def _outcome(suite: Suite, check: Any, result: Any) -> CheckOutcome:
         kwargs=_to_json(check.kwargs) or "{}",
         exception=exception,
     )
+
+
+def _sample_custom_failures(
+    db_path: Path, suites: list[Suite], outcomes: list[CheckOutcome]
+) -> list[CheckOutcome]:
+    """Attach up to SAMPLE_SIZE offending rows to each failed custom-SQL check.
+
+    GX's SUMMARY format returns only the row count of an `UnexpectedRowsExpectation`, and the
+    checkpoint's result format overrides any per-expectation one; COMPLETE for the whole run
+    would return every unexpected value of the column checks. Only failed checks are
+    re-queried, read-only and limited, so a healthy run costs nothing more.
+    """
+    import duckdb
+
+    failed = [
+        o
+        for o in outcomes
+        if o.expectation_type == CUSTOM_SQL and not o.success and not o.exception
+    ]
+    if not failed:
+        return outcomes
+    relations = {s.name: s.relation for s in suites}
+    samples: dict[str, str | None] = {}
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        con.execute("set enable_progress_bar = false")
+        for o in failed:
+            query = json.loads(o.kwargs)["unexpected_rows_query"].replace(
+                "{batch}", relations[o.suite]
+            )
+            cursor = con.execute(f"select * from ({query}) as unexpected limit {SAMPLE_SIZE}")
+            names = [d[0] for d in cursor.description]
+            samples[o.check_id] = _to_json(
+                [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            )
+    finally:
+        con.close()
+    return [
+        dataclasses.replace(o, unexpected_sample=samples[o.check_id])
+        if o.check_id in samples
+        else o
+        for o in outcomes
+    ]
 
 
 def _unreachable(suite: Suite, check: Any, message: str) -> CheckOutcome:
@@ -244,6 +283,8 @@ def validate(
         gx.Checkpoint(
             name=f"{CHECKPOINT}_{hashlib.sha1(','.join(sorted(by_suite)).encode()).hexdigest()[:8]}",
             validation_definitions=definitions,
+            # Counts and at most SAMPLE_SIZE unexpected values; never whole tables.
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
         )
     )
     try:
@@ -269,4 +310,4 @@ def validate(
         for expectation_result in suite_result.results:
             check = checks[expectation_result.expectation_config.meta["check"]]
             outcomes.append(_outcome(suite, check, expectation_result))
-    return outcomes
+    return _sample_custom_failures(db_path, suites, outcomes)

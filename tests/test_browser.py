@@ -96,13 +96,19 @@ def served(dashboard_published: Path) -> Iterator[str]:
             server.kill()
 
 
+SETTLED_JS = """() =>
+    !document.querySelector('[data-testid="stStatusWidget"]') &&
+    [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+        .every(chart => chart.querySelector('.main-svg'))"""
+
+
 def _settled(page) -> None:
-    """Waits until Streamlit has finished running the script and Plotly has drawn."""
+    """Waits until Streamlit has finished the script run and Plotly (loaded lazily, slow on a
+    busy machine) has drawn every chart container."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=30_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
-    page.wait_for_timeout(1_000)
+    page.wait_for_timeout(500)
+    page.wait_for_function(SETTLED_JS, timeout=90_000)
+    page.wait_for_timeout(500)
 
 
 def test_every_page_renders_its_title_without_error_in_chromium(served: str) -> None:
@@ -130,7 +136,7 @@ def test_every_page_renders_its_title_without_error_in_chromium(served: str) -> 
                 if exceptions or found:
                     problems.append(f"{name}: exceptions={exceptions} texts={found}")
                 if name == "overview":
-                    charts = page.locator(".js-plotly-plot").count()
+                    charts = page.locator('[data-testid="stPlotlyChart"] .main-svg').count()
                     if charts < 3:
                         problems.append(f"overview: {charts} Plotly charts drawn, expected 3")
             # the language switch in a real browser: the page re-renders in Chinese

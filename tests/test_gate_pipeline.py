@@ -165,3 +165,23 @@ def test_clean_data_passes_every_critical_expectation(
     ]
     assert failures == []
     assert result.published
+
+
+def test_crm_quality_exits_non_zero_on_a_critical_failure(
+    published_tiny: Path, tmp_path: Path
+) -> None:
+    from crm.cli import main
+
+    db = tmp_path / "crm.duckdb"
+    shutil.copy(published_tiny, db)
+    assert main(["quality", "--db", str(db)]) == 0
+    con = duckdb.connect(str(db))
+    try:  # a faulty survivorship rule: half the persons lose their email
+        con.execute("update marts.customer_360 set email = null where hash(customer_key) % 2 = 0")
+    finally:
+        con.close()
+    assert main(["quality", "--db", str(db)]) == 1
+    status, failed = _query(
+        db, "select status, failed_critical from quality.runs order by started_at desc limit 1"
+    )[0]
+    assert status == "failed" and failed >= 1
