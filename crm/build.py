@@ -85,9 +85,9 @@ def _lock_for(db_path: Path) -> threading.Lock:
         return _BUILD_LOCKS.setdefault(db_path, threading.Lock())
 
 
-def _check_raw_layer(db_path: Path) -> bool:
-    """Fails with a one-line error unless the warehouse holds the raw layer; tells whether
-    dbt has built it before (schema marts exists)."""
+def _existing_relations(db_path: Path) -> set[tuple[str, str]]:
+    """(schema, name) of every table and view in the warehouse, after checking that it holds
+    the raw layer (one-line error otherwise)."""
     if not db_path.exists():
         raise UserError(f"{db_path}: no such warehouse (run `crm ingest` first)")
     try:
@@ -95,17 +95,33 @@ def _check_raw_layer(db_path: Path) -> bool:
     except duckdb.Error as exc:
         raise UserError(f"{db_path}: cannot open the warehouse: {exc}") from None
     try:
-        row = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw'"
-        ).fetchone()
-        has_marts = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'marts'"
-        ).fetchone()
+        rows = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database()"
+        ).fetchall()
     finally:
         con.close()
-    if not row or row[0] == 0:
+    relations = {(schema.lower(), name.lower()) for schema, name in rows}
+    if not any(schema == "raw" for schema, _ in relations):
         raise UserError(f"{db_path}: no raw layer (schema raw is empty; run `crm ingest` first)")
-    return bool(has_marts and has_marts[0])
+    return relations
+
+
+def _missing_nodes(target_path: Path, relations: set[tuple[str, str]]) -> list[str]:
+    """Models and seeds of the freshly parsed manifest that have no relation in the
+    warehouse yet."""
+    manifest_file = target_path / "manifest.json"
+    nodes = json.loads(manifest_file.read_text(encoding="utf-8")).get("nodes", {})
+    missing = []
+    for node in nodes.values():
+        if node.get("resource_type") not in ("model", "seed"):
+            continue
+        if node.get("config", {}).get("materialized") == "ephemeral":
+            continue
+        name = (node.get("alias") or node["name"]).lower()
+        if (str(node.get("schema", "")).lower(), name) not in relations:
+            missing.append(node["name"])
+    return sorted(missing)
 
 
 def _node_name(unique_id: str) -> str:
@@ -200,8 +216,8 @@ def build(
     exclude: list[str] | None = None,
 ) -> BuildResult:
     """`dbt build` of the project against the warehouse `db_path` (which must hold the raw
-    layer). On a warehouse never built, relations are first created empty
-    (`dbt build --empty`), because dbt unit tests need their upstream relations to exist.
+    layer). Models and seeds without a relation yet (all of them on a warehouse never built)
+    are first created empty (`dbt build --empty`): dbt unit tests need their inputs to exist.
     `docs=True` also writes the self-contained `static_index.html` (dbt docs, offline)."""
     db_path = Path(db_path).expanduser().resolve()
     target_path = Path(target_path) if target_path else default_target_path(db_path)
@@ -210,7 +226,7 @@ def build(
     log_path.mkdir(parents=True, exist_ok=True)
 
     with _lock_for(db_path):
-        already_built = _check_raw_layer(db_path)
+        relations = _existing_relations(db_path)
         env = {
             **os.environ,
             DB_ENV: str(db_path),
@@ -222,8 +238,20 @@ def build(
             common += ["--vars", json.dumps(dbt_vars)]
         started = time.perf_counter()
 
-        if not already_built:
+        parsed, _, _ = _invoke(["parse", *common], env, target_path, log_path)
+        if parsed.returncode != 0:
+            return BuildResult(
+                success=False,
+                summary="dbt parse failed: " + _error_lines(parsed.stdout + parsed.stderr),
+                elapsed_seconds=time.perf_counter() - started,
+                target_path=target_path,
+            )
+        # dbt unit tests need the relations they read to exist: create the missing ones
+        # empty first (on a warehouse never built, all of them).
+        missing = _missing_nodes(target_path, relations)
+        if missing:
             empty = ["build", "--empty", "--resource-type", "model", "--resource-type", "seed"]
+            empty += ["--select", *missing]
             completed, results, _ = _invoke([*empty, *common], env, target_path, log_path)
             if completed.returncode != 0:
                 output = completed.stdout + completed.stderr

@@ -18,21 +18,9 @@ import streamlit as st
 from dashboards import context, data, gate, queries
 from dashboards.config import LANGUAGES, DashboardConfig, load_config
 from dashboards.i18n import label, t
+from dashboards.navigation import PAGES, PAGES_DIR
 from dashboards.warehouse import identify, published_path
 
-# Not `pages/`: Streamlit treats a `pages/` folder beside the entry script as a legacy multipage
-# app and routes URLs straight to its scripts, bypassing st.navigation and this script.
-PAGES_DIR = Path(__file__).with_name("views")
-PAGES = (
-    ("overview", ":material/monitoring:"),
-    ("customers", ":material/diamond:"),
-    ("retention", ":material/event_repeat:"),
-    ("funnel", ":material/filter_alt:"),
-    ("service", ":material/support_agent:"),
-    ("campaigns", ":material/campaign:"),
-    ("customer_360", ":material/person_search:"),
-    ("data_quality", ":material/fact_check:"),
-)
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 log = logging.getLogger("crm.dashboards")
 
@@ -166,4 +154,5 @@ def main() -> None:
         st.error(t("error.page", lang), icon=":material/error:")
 
 
-main()
+if __name__ == "__main__":  # streamlit runs the entry script as __main__
+    main()

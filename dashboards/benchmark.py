@@ -60,7 +60,7 @@ def measure(published: Path, repeats: int = 5) -> list[PageTiming]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from dashboards.app import PAGES
+    from dashboards.navigation import PAGES
 
     os.environ["CRM_PUBLISHED_DB"] = str(published)
     query_ms: list[float] = []

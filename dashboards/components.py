@@ -108,7 +108,14 @@ def table(
         if column in shown.columns
     }
     shown = shown.rename(columns={c: column_label(c, lang) for c in shown.columns})
-    st.dataframe(shown, hide_index=True, column_config=config, height=height, key=f"{name}_table")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config=config,
+        height=height,
+        key=f"{name}_table",
+        placeholder="—",
+    )
     st.download_button(
         t("action.download_csv", lang),
         data=shown.to_csv(index=False).encode("utf-8-sig"),  # BOM: Excel opens Chinese correctly

@@ -11,6 +11,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 CATALOG_FILE = Path(__file__).with_name("i18n.yml")
@@ -38,6 +39,8 @@ def t(key: str, lang: str, **values: object) -> str:
 
 def label(value: object, lang: str) -> str:
     """A data value (segment, channel, status...) shown in the language if the catalog has it."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
     entry = catalog().get(f"value.{value}")
     return entry[lang] if entry else str(value)
 
@@ -90,7 +93,7 @@ def fmt_ratio(value: float | None, lang: str) -> str:
 
 
 def fmt_date(value: date | None, lang: str) -> str:
-    if value is None:
+    if value is None or pd.isna(value):
         return "—"
     return f"{value.year}年{value.month}月{value.day}日" if lang == "zh" else value.isoformat()
 

@@ -11,8 +11,8 @@ are attributes of the person (`marts.customer_360`) and restrict facts to those 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -60,14 +60,14 @@ class Filters:
     def previous(self) -> Filters:
         """The period of the same length just before this one (for period-over-period change)."""
         length = self.end - self.start
-        end = self.start.fromordinal(self.start.toordinal() - 1)
+        end = self.start - timedelta(days=1)
         return Filters(end - length, end, self.regions, self.channels, self.segments)
 
 
 @dataclass(frozen=True)
 class Query:
     sql: str
-    params: tuple[tuple[str, Any], ...] = field(default=())
+    params: tuple[tuple[str, Any], ...] = ()
 
     @property
     def param_dict(self) -> dict[str, Any]:
@@ -422,7 +422,7 @@ def service_kpis(f: Filters) -> Query:
                 filter (where has_csat) as csat,
             avg(case when has_csat then 1.0 else 0.0 end) as response_rate,
             median(first_response_business_minutes) as median_frt_minutes,
-            median(resolution_business_minutes) / 60 as median_resolution_hours,
+            median(resolution_business_minutes) as median_resolution_minutes,
             avg(case when is_sla_breached then 1.0 else 0.0 end) as sla_breach_rate,
             avg(case when is_reopened then 1.0 else 0.0 end) as reopen_rate,
             avg(case when is_one_touch then 1.0 else 0.0 end) as one_touch_rate

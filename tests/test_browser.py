@@ -15,11 +15,13 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from crm.commands.dashboard import streamlit_command
-from dashboards.app import PAGES
 from dashboards.i18n import t
+from dashboards.masking import mask_email
+from dashboards.navigation import PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -111,7 +113,22 @@ def _settled(page) -> None:
     page.wait_for_timeout(500)
 
 
-def test_every_page_renders_its_title_without_error_in_chromium(served: str) -> None:
+def _person_with_email(published: Path) -> dict:
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        row = con.execute(
+            "select customer_key, email from marts.customer_360 "
+            "where email is not null and full_name is not null order by customer_key limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    return {"customer_key": row[0], "email": row[1]}
+
+
+def test_every_page_renders_its_title_without_error_in_chromium(
+    served: str, dashboard_published: Path
+) -> None:
+    published = dashboard_published
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -139,6 +156,20 @@ def test_every_page_renders_its_title_without_error_in_chromium(served: str) -> 
                     charts = page.locator('[data-testid="stPlotlyChart"] .main-svg').count()
                     if charts < 3:
                         problems.append(f"overview: {charts} Plotly charts drawn, expected 3")
+            # Customer 360 in the browser: find a person by email, see it masked only
+            person = _person_with_email(published)
+            page.goto(f"{served}/customer_360", wait_until="domcontentloaded")
+            box = page.get_by_label(t("c360.search", "en"))
+            box.fill(person["email"])
+            box.press("Enter")
+            page.get_by_text(mask_email(person["email"]), exact=False).first.wait_for(
+                timeout=60_000
+            )
+            _settled(page)
+            page.screenshot(path=str(SCREENSHOTS / "customer_360_search.png"), full_page=True)
+            if person["email"] in page.inner_text("body"):
+                problems.append("customer_360: the full email is visible while masking is on")
+
             # the language switch in a real browser: the page re-renders in Chinese
             page.goto(served, wait_until="domcontentloaded")
             page.get_by_role("heading", name=t("page.overview", "en")).first.wait_for(

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboards.app import PAGES
 from dashboards.i18n import column_label, fmt_money, fmt_number, fmt_percent, t
+from dashboards.navigation import PAGES
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
 EMAIL_MASKED = re.compile(r"^.\*\*\*@[^@]+$")

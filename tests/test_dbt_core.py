@@ -354,3 +354,16 @@ def test_docs_generate_writes_one_offline_page(built_db: Path, tmp_path: Path):
     assert result.docs_path is not None and result.docs_path.name == "static_index.html"
     page = result.docs_path.read_text(encoding="utf-8")
     assert "fct_tickets" in page and "customer_identities" in page
+
+
+def test_build_creates_missing_relations_before_unit_tests(built_db: Path, tmp_path: Path):
+    # As if int_contacts_resolved were a model added since the last build: the unit tests of
+    # the facts read it, so build() must create it (empty) before dbt runs them.
+    _execute(built_db, "drop table intermediate.int_contacts_resolved")
+    result = build(built_db, target_path=tmp_path / "target")
+    assert result.success, result.summary
+    unit_tests = [r for r in result.results if r.resource_type == "unit_test"]
+    assert any(r.name.startswith("fct_orders::") for r in unit_tests)
+    assert all(r.status == "pass" for r in unit_tests)
+    rows = _query(built_db, "select count(*) as n from intermediate.int_contacts_resolved")
+    assert rows["n"].iloc[0] > 0

@@ -1,6 +1,7 @@
 """Customer 360: search by name, email, phone or id; profile, identities across sources and a
 timeline of orders, tickets and campaign touches. The search text is a query parameter only."""
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
@@ -16,6 +17,11 @@ from dashboards.queries import (
     customer_timeline,
     search_customers,
 )
+
+
+def _as_date(value):
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
 
 ctx = current()
 lang, f, cfg = ctx.lang, ctx.filters, ctx.config
@@ -73,9 +79,7 @@ if requires(ctx, C360, "full_name", "email", "phone") and requires(
         t("col.churn_risk", lang): label(profile.get("churn_risk"), lang),
         t("col.acquisition_channel", lang): label(profile.get("acquisition_channel"), lang),
         t("col.lifecycle_stage", lang): label(profile.get("lifecycle_stage"), lang),
-        t("col.last_order_date", lang): fmt_date(profile.get("last_order_date"), lang)
-        if profile.get("last_order_date") is not None
-        else "—",
+        t("col.last_order_date", lang): fmt_date(_as_date(profile.get("last_order_date")), lang),
     }
     st.markdown("  \n".join(f"**{k}:** {v}" for k, v in facts.items()))
 

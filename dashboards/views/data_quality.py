@@ -39,7 +39,7 @@ if requires(ctx, RUNS, "run_id", "started_at", "status") and requires(
         results = ctx.frame(quality_results(str(latest["run_id"])))
         status = gate.latest_status(runs, results)
         failed = results[~results["success"].astype(bool)] if "success" in results else results[:0]
-        columns = st.columns(4)
+        columns = st.columns([2, 3, 1, 1])  # status and run id need room; counts do not
         kpi(
             columns[0],
             t("dq.latest_status", lang),

@@ -36,17 +36,17 @@ NEEDED = (
 if requires(ctx, TICKETS, *NEEDED):
     k = ctx.frame(service_kpis(f)).iloc[0]
     tiles = [
-        ("kpi.tickets", fmt_number(k["tickets"], lang), False),
-        ("kpi.csat", fmt_percent(k["csat"], lang), False),
-        ("kpi.median_frt", fmt_duration(k["median_frt_minutes"], lang), True),
-        ("kpi.median_resolution", fmt_duration(k["median_resolution_hours"] * 60, lang), True),
-        ("kpi.sla_breach_rate", fmt_percent(k["sla_breach_rate"], lang), True),
-        ("kpi.reopen_rate", fmt_percent(k["reopen_rate"], lang), True),
-        ("kpi.one_touch_rate", fmt_percent(k["one_touch_rate"], lang), False),
-        ("kpi.response_rate", fmt_percent(k["response_rate"], lang), False),
+        ("kpi.tickets", fmt_number(k["tickets"], lang)),
+        ("kpi.csat", fmt_percent(k["csat"], lang)),
+        ("kpi.median_frt", fmt_duration(k["median_frt_minutes"], lang)),
+        ("kpi.median_resolution", fmt_duration(k["median_resolution_minutes"], lang)),
+        ("kpi.sla_breach_rate", fmt_percent(k["sla_breach_rate"], lang)),
+        ("kpi.reopen_rate", fmt_percent(k["reopen_rate"], lang)),
+        ("kpi.one_touch_rate", fmt_percent(k["one_touch_rate"], lang)),
+        ("kpi.response_rate", fmt_percent(k["response_rate"], lang)),
     ]
     for row_start in (0, 4):
-        for column, (key, value, _) in zip(
+        for column, (key, value) in zip(
             st.columns(4), tiles[row_start : row_start + 4], strict=True
         ):
             kpi(column, t(key, lang), value, help_text=t(f"{key}.help", lang))
