@@ -1,7 +1,7 @@
 """Entry point of a stage's child process: `python -m bench.child STAGE KWARGS_JSON OUT_JSON`.
 
-Writes `{"ok", "seconds", "peak_rss_mb", "details", "error"}` to OUT_JSON; a failing stage is recorded there
-(one line, traceback in the log), so the suite goes on with the next stage.
+Writes `{"ok", "seconds", "peak_rss_mb", "details", "error"}` to OUT_JSON; a failing stage is
+recorded there (one line, traceback in the log), so the suite goes on with the next stage.
 """
 
 from __future__ import annotations

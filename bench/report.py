@@ -118,7 +118,9 @@ def markdown(document: dict[str, Any]) -> str:
         (
             "dashboard queries, every page, default filters",
             f"p50 {_s(v.get('dashboard_query_p50_ms'), 'ms', 0)}, "
-            f"p95 {_s(v.get('dashboard_query_p95_ms'), 'ms', 0)}",
+            f"p95 {_s(v.get('dashboard_query_p95_ms'), 'ms', 0)} (slowest page: "
+            f"{v.get('dashboard_worst_page')}, p95 "
+            f"{_s(v.get('dashboard_worst_page_p95_ms'), 'ms', 0)})",
             _stage(document, "dashboards"),
             "",
             target("dashboard_query_p95_ms"),

@@ -107,14 +107,24 @@ def _existing_relations(db_path: Path) -> set[tuple[str, str]]:
     return relations
 
 
-def _missing_nodes(target_path: Path, relations: set[tuple[str, str]]) -> list[str]:
+def _missing_nodes(
+    target_path: Path, relations: set[tuple[str, str]], scope: set[str] | None = None
+) -> list[str]:
     """Models and seeds of the freshly parsed manifest that have no relation in the
-    warehouse yet."""
+    warehouse yet; with `scope` (unique ids), only those nodes and the ones they read."""
     manifest_file = target_path / "manifest.json"
     nodes = json.loads(manifest_file.read_text(encoding="utf-8")).get("nodes", {})
+    if scope is not None:
+        scope = scope | {
+            parent
+            for uid in scope
+            for parent in nodes.get(uid, {}).get("depends_on", {}).get("nodes", [])
+        }
     missing = []
-    for node in nodes.values():
+    for unique_id, node in nodes.items():
         if node.get("resource_type") not in ("model", "seed"):
+            continue
+        if scope is not None and unique_id not in scope:
             continue
         if node.get("config", {}).get("materialized") == "ephemeral":
             continue
@@ -122,6 +132,20 @@ def _missing_nodes(target_path: Path, relations: set[tuple[str, str]]) -> list[s
         if (str(node.get("schema", "")).lower(), name) not in relations:
             missing.append(node["name"])
     return sorted(missing)
+
+
+def _selected(
+    select: list[str], common: list[str], env: dict[str, str], target_path: Path, log_path: Path
+) -> set[str] | None:
+    """Unique ids of the models and seeds a `--select` picks (None when dbt cannot list them;
+    the build then reports the selection error itself)."""
+    args = ["--quiet", "ls", "--select", *select, "--resource-type", "model"]
+    args += ["--resource-type", "seed", "--output", "json", "--output-keys", "unique_id"]
+    completed, _, _ = _invoke([*args, *common], env, target_path, log_path)
+    if completed.returncode != 0:
+        return None
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    return {json.loads(line)["unique_id"] for line in lines}
 
 
 def _node_name(unique_id: str) -> str:
@@ -247,8 +271,10 @@ def build(
                 target_path=target_path,
             )
         # dbt unit tests need the relations they read to exist: create the missing ones
-        # empty first (on a warehouse never built, all of them).
-        missing = _missing_nodes(target_path, relations)
+        # empty first (on a warehouse never built, all of them). A partial build only needs
+        # its own nodes and what they read: the rest of the project may not be buildable here.
+        scope = _selected(select, common, env, target_path, log_path) if select else None
+        missing = _missing_nodes(target_path, relations, scope)
         if missing:
             empty = ["build", "--empty", "--resource-type", "model", "--resource-type", "seed"]
             empty += ["--select", *missing]

@@ -92,6 +92,24 @@ def _copy_history(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
+def _sql_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _carry_publications(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
+    """Keep the log of earlier publications in a file assembled from scratch."""
+    con.execute(f"attach {_sql_path(previous)} as previous (read_only)")
+    try:
+        con.execute("create schema if not exists quality")
+        con.execute(PUBLICATIONS_DDL)
+        if _exists(con, "previous", "quality", "publications"):
+            con.execute(
+                "insert into quality.publications select * from previous.quality.publications"
+            )
+    finally:
+        con.execute("detach previous")
+
+
 def _previous_marts_run(con: duckdb.DuckDBPyConnection, catalog: str) -> str | None:
     if not _exists(con, catalog, "quality", "publications"):
         return None
@@ -115,8 +133,10 @@ def publish(db_path: Path, run_id: str, gate_passed: bool) -> Publication:
         con = duckdb.connect(str(staging))
         con.execute("set enable_progress_bar = false")  # copies of large marts run unattended
         try:
-            con.execute(f"attach '{db_path}' as {SOURCE} (read_only)")
+            con.execute(f"attach {_sql_path(db_path)} as {SOURCE} (read_only)")
             catalog = con.execute("select current_database()").fetchone()[0]
+            if gate_passed and target.exists():
+                _carry_publications(con, target)
             marts_run_id = _previous_marts_run(con, catalog)
             if gate_passed:
                 marts = _copy_marts(con)

@@ -96,9 +96,7 @@ def benchmark(db_path: Path, repeat: int = 1) -> dict:
     with tempfile.TemporaryDirectory(prefix="quality-bench-") as scratch:
         for _ in range(repeat):
             timings: dict[str, float] = {}
-            validate(
-                db_path, suites, Path(scratch) / "gx", Path(scratch) / "docs", "bench", timings
-            )
+            validate(db_path, suites, Path(scratch), Path(scratch) / "docs", "bench", timings)
             gx_times.append(timings["validate_seconds"])
             seconds, statements = sql_pass(db_path, suites)
             sql_times.append(seconds)

@@ -80,7 +80,7 @@ def run_quality(
     run_id = _run_id(started)
     suites = load_suites(suites_dir, now=started, layers=layers)
     timings: dict[str, float] = {}
-    outcomes = validate(db_path, suites, reports_dir / "gx", docs_dir, run_id, timings)
+    outcomes = validate(db_path, suites, reports_dir, docs_dir, run_id, timings)
     gaps = data_docs.localise_site(docs_dir)
     finished = datetime.now(UTC).replace(tzinfo=None)
     run = QualityRun(run_id, started, finished, outcomes, docs_dir / "index.html", gaps, timings)

@@ -1,10 +1,10 @@
 """Runs the suites through Great Expectations Core, inside DuckDB, read-only.
 
-One GX file project per reports directory keeps every validation result, so the Data Docs
-index lists every run an auditor may ask about. Each suite becomes a GX expectation suite bound
-to one table or query asset of a SQL datasource that reaches the warehouse through the
-buffered dialect (quality/dialect.py); one checkpoint validates them all and updates the
-Data Docs site.
+One GX file project per reports directory (`<reports>/gx/`) keeps every validation result, so
+the Data Docs index lists every run an auditor may ask about. Each suite becomes a GX
+expectation suite bound to one table or query asset of a SQL datasource that reaches the
+warehouse through the buffered dialect (quality/dialect.py); one checkpoint validates them
+all, then the run's Data Docs pages are built once.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -254,9 +255,13 @@ def validate(
         try:
             if suite.table:
                 schema, _, table = suite.table.rpartition(".")
-                asset = datasource.add_table_asset(
-                    name=suite.name, table_name=table, schema_name=schema or None
-                )
+                with warnings.catch_warnings():
+                    # GX would have the schema in the connection; one datasource spans raw,
+                    # marts and quality, so each asset names its own.
+                    warnings.filterwarnings("ignore", "`schema_name` is deprecated")
+                    asset = datasource.add_table_asset(
+                        name=suite.name, table_name=table, schema_name=schema or None
+                    )
             else:
                 asset = datasource.add_query_asset(name=suite.name, query=suite.query)
         except TestConnectionError as exc:

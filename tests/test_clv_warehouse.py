@@ -110,7 +110,7 @@ def test_built_tables_have_exactly_the_documented_columns_and_types(built):
 
 
 def test_predictions_agree_with_an_independent_sql_summary_and_formula(built):
-    run = read(built, "select * from marts.mart_clv_model_runs").iloc[0]
+    run = read(built, "select * from marts.mart_clv_model_runs order by fitted_at desc").iloc[0]
     # Summaries and the Gamma-Gamma conditional mean recomputed in SQL from fct_orders.
     expected = read(
         built,
@@ -191,6 +191,7 @@ def test_predictions_agree_with_an_independent_sql_summary_and_formula(built):
 def test_every_build_appends_a_run_and_full_refresh_keeps_the_history(built, tmp_path):
     warehouse = tmp_path / "crm.duckdb"
     shutil.copy(built, warehouse)
+    before = len(read(warehouse, "select * from marts.mart_clv_model_runs"))
     build_clv(
         warehouse,
         tmp_path,
@@ -198,9 +199,10 @@ def test_every_build_appends_a_run_and_full_refresh_keeps_the_history(built, tmp
         dbt_vars={"clv_calibration_cutoff": "2024-12-31"},
     )
     runs = read(warehouse, "select * from marts.mart_clv_model_runs order by fitted_at")
-    assert len(runs) == 2 and runs["model_run_id"].is_unique
-    assert [d.isoformat() for d in runs["fit_date"].dt.date] == ["2025-06-30", "2024-12-31"]
-    assert runs["orders_used"].iloc[1] < runs["orders_used"].iloc[0]
+    assert len(runs) == before + 1 and runs["model_run_id"].is_unique
+    fit_dates = [d.isoformat() for d in runs["fit_date"].dt.date]
+    assert fit_dates[-2:] == ["2025-06-30", "2024-12-31"]
+    assert runs["orders_used"].iloc[-1] < runs["orders_used"].iloc[-2]
     latest = runs.iloc[-1]
     mart = read(
         warehouse,
@@ -227,11 +229,12 @@ def test_a_history_with_retired_columns_keeps_them_and_gains_the_new_ones(built,
         alter table marts.mart_clv_model_runs drop column high_min_p_no_purchase;
         """
     )
+    before = con.execute("select count(*) from marts.mart_clv_model_runs").fetchone()[0]
     con.close()
     build_clv(warehouse, tmp_path)
     runs = read(warehouse, "select * from marts.mart_clv_model_runs order by fitted_at")
-    assert len(runs) == 2
-    old, new = runs.iloc[0], runs.iloc[1]
+    assert len(runs) == before + 1
+    old, new = runs.iloc[-2], runs.iloc[-1]
     assert (old.low_min_p_alive, old.high_below_p_alive) == (0.7, 0.3)
     assert pd.isna(new.low_min_p_alive) and pd.isna(old.low_below_p_no_purchase)
     bands = load_config().churn_risk
@@ -245,7 +248,7 @@ def test_a_history_with_retired_columns_keeps_them_and_gains_the_new_ones(built,
 def test_run_records_parameters_near_the_simulation_truth(built):
     """4,000 simulated customers: each parameter within 4 of its recorded standard errors of
     the truth (noise at this size is several percent, so no fixed percentage is meaningful)."""
-    run = read(built, "select * from marts.mart_clv_model_runs").iloc[0]
+    run = read(built, "select * from marts.mart_clv_model_runs order by fitted_at desc").iloc[0]
     errors = json.loads(run.diagnostics)
     for model, truth in (("bgnbd", TRUTH), ("gamma_gamma", SPEND)):
         for name, value in truth.as_dict().items():

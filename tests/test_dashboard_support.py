@@ -1,44 +1,27 @@
 """Fixtures shared by the dashboard tests: the published warehouse they read.
 
-The real one comes from the pipeline (`published_tiny`). While `crm.pipeline` is missing or
-fails, the tests fall back (with a warning) to the hand-made sample of
-test_dashboard_sample.py, so the dashboards stay tested whatever state the pipeline is in.
+It is the real pipeline's output (`published_tiny`): when the pipeline breaks, the dashboard
+tests fail with it rather than pass against something else.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import warnings
 from pathlib import Path
 
 import pytest
-from test_dashboard_sample import build_sample
 
 from crm.settings import published_db
 
 
-def pipeline_available() -> bool:
-    return importlib.util.find_spec("crm.pipeline") is not None
-
-
 @pytest.fixture(scope="session")
-def dashboard_published(request: pytest.FixtureRequest, tmp_path_factory) -> Path:
+def dashboard_published(request: pytest.FixtureRequest) -> Path:
     """Path of a published file (read-only for tests). `$CRM_TEST_PUBLISHED_DB` points the
     dashboard tests at an existing published file instead (quick iteration, bigger scales)."""
     if os.environ.get("CRM_TEST_PUBLISHED_DB"):
         return Path(os.environ["CRM_TEST_PUBLISHED_DB"])
-    if pipeline_available():
-        try:
-            return published_db(request.getfixturevalue("published_tiny"))
-        except Exception as exc:  # the pipeline's own tests report it; keep testing the app
-            warnings.warn(
-                f"published_tiny unavailable ({type(exc).__name__}: {exc}); dashboard tests "
-                "use the hand-made sample warehouse",
-                stacklevel=1,
-            )
-    return build_sample(tmp_path_factory.mktemp("dash_sample") / "crm.published.duckdb")
+    return published_db(request.getfixturevalue("published_tiny"))
 
 
 @pytest.fixture
