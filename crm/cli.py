@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import sys
 
 from crm.errors import UserError
@@ -34,5 +36,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """Console entry point. DuckDB 2.0's bindings (nanobind) print pages of "leaked instance"
+    reports at interpreter teardown for objects that libraries such as Great Expectations still
+    hold; the process frees everything anyway, so it ends without that teardown."""
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
