@@ -15,6 +15,14 @@ PIPELINE = ("ingest", "dbt_build", "quality", "publish")
 PRODUCT = (*PIPELINE, "dashboards", "clv_fit", "incremental_day")
 
 
+# (figure, stage, baseline, inverse): inverse for a rate ratio (baseline time ÷ stage time).
+CPU_RATIOS = (
+    ("ingestion_rate_ratio_cpu", "ingest", "plain_ctas", True),
+    ("dbt_overhead_ratio_cpu", "dbt_build", "dbt_direct", False),
+    ("quality_ratio_cpu", "quality", "quality_sql_pass", False),
+)
+
+
 @dataclass
 class Figures:
     values: dict[str, float | None] = field(default_factory=dict)
@@ -47,6 +55,13 @@ def compute(stages: dict[str, Measurement], dataset: dict) -> Figures:
     cpu = [stages[s].cpu_seconds for s in PIPELINE if s in stages]
     v["full_pipeline_cpu_seconds"] = round(sum(cpu), 3) if len(cpu) == len(PIPELINE) else None
     _incremental(stages, dataset, f)
+    # Stage and baseline run minutes apart; on a shared machine their wall times see different
+    # loads, CPU time much less so. Whole-stage CPU ratios (start-up included) beside each.
+    for figure, stage, baseline, inverse in CPU_RATIOS:
+        a, b = (stages.get(stage), stages.get(baseline))
+        if a and a.ok and b and b.ok:
+            pair = (b.cpu_seconds, a.cpu_seconds) if inverse else (a.cpu_seconds, b.cpu_seconds)
+            v[figure] = _ratio(*pair)
     dash = stages.get("dashboards")
     ok = dash is not None and dash.ok
     v["dashboard_query_p50_ms"] = dash.details["query_p50_ms"] if ok else None

@@ -46,7 +46,8 @@ def markdown(document: dict[str, Any]) -> str:
         return f"{t['target']} {t['unit']}" if t else ""
 
     def ratio(figure: str, unit: str = "×") -> str:
-        return _s(v.get(figure), unit, 2)
+        cpu = v.get(f"{figure}_cpu")
+        return _s(v.get(figure), unit, 2) + ("" if cpu is None else f" (CPU {cpu:.2f}×)")
 
     rows = [
         (

@@ -80,7 +80,7 @@ def served(dashboard_published: Path) -> Iterator[str]:
     env = dict(os.environ, CRM_PUBLISHED_DB=str(dashboard_published), CRM_DASHBOARD_LANG="en")
     env.pop("CRM_DASHBOARD_PII", None)
     server = subprocess.Popen(
-        streamlit_command(port, headless=True),
+        streamlit_command(port),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -184,10 +184,11 @@ def test_gate_reads_failed_runs_and_names_only_critical_checks() -> None:
 def test_dashboard_command_serves_the_published_twin_of_db(tmp_path: Path) -> None:
     env = streamlit_env(str(tmp_path / "w.duckdb"), None)
     assert env["CRM_PUBLISHED_DB"] == str(published_db(resolve_db(str(tmp_path / "w.duckdb"))))
-    command = streamlit_command(8600, headless=True)
+    command = streamlit_command(8600)
     assert command[1:4] == ["-m", "streamlit", "run"]
     assert command[4].endswith("dashboards/app.py")
     assert "--server.port=8600" in command and "--client.showErrorDetails=none" in command
+    assert "--server.headless=true" in command
 
 
 def test_dashboard_command_rejects_bad_input_in_one_line(tmp_path: Path, capsys) -> None:

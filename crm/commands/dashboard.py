@@ -30,17 +30,16 @@ def register(subparsers) -> None:
         help="operator configuration YAML merged over dashboards/config.yml "
         "(language, PII mode, ...; default: $CRM_DASHBOARD_CONFIG)",
     )
-    parser.add_argument(
-        "--headless", action="store_true", help="do not open a browser window (servers, CI)"
-    )
     parser.set_defaults(func=_run)
 
 
-def streamlit_command(port: int, headless: bool) -> list[str]:
+def streamlit_command(port: int) -> list[str]:
+    # Headless always: otherwise Streamlit's first run on a machine stops at an interactive
+    # e-mail prompt (and dies without a terminal); the URL is printed instead.
     return [
         sys.executable, "-m", "streamlit", "run", str(APP),
         f"--server.port={port}",
-        f"--server.headless={str(headless).lower()}",
+        "--server.headless=true",
         "--browser.gatherUsageStats=false",
         # Never a traceback on a page, even for an error the app did not anticipate.
         "--client.showErrorDetails=none",
@@ -74,5 +73,5 @@ def _run(args: argparse.Namespace) -> int:
     os.chdir(PROJECT_ROOT)
     # Replace this process: signals (Ctrl-C, a service manager's TERM) reach Streamlit directly
     # and no orphaned server is left behind.
-    command = streamlit_command(args.port, args.headless)
+    command = streamlit_command(args.port)
     os.execve(command[0], command, env)
