@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -11,4 +12,15 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         default=None,
         help="warehouse file (default: $CRM_DB, else warehouse/crm.duckdb)",
+    )
+
+
+def add_reports_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reports",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="where the Data Docs go (default: reports/ for the project warehouse, "
+        "else beside the --db file)",
     )

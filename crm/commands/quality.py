@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from crm.commands._common import add_db_option
+from crm.commands._common import add_db_option, add_reports_option
 from crm.settings import resolve_db
 
 
@@ -18,14 +17,7 @@ def register(subparsers) -> None:
         "Data Docs. Exits 1 when any critical expectation fails.",
     )
     add_db_option(parser)
-    parser.add_argument(
-        "--reports",
-        metavar="DIR",
-        type=Path,
-        default=None,
-        help="where the Data Docs go (default: reports/ for the project warehouse, "
-        "else beside the --db file)",
-    )
+    add_reports_option(parser)
     parser.set_defaults(func=_run)
 
 

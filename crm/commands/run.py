@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from crm.commands._common import add_db_option
+from crm.commands._common import add_db_option, add_reports_option
 from crm.settings import resolve_db
 
 
@@ -19,14 +19,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("data_dir", metavar="DATA_DIR", type=Path, help="directory of exports")
     add_db_option(parser)
-    parser.add_argument(
-        "--reports",
-        metavar="DIR",
-        type=Path,
-        default=None,
-        help="where the Data Docs go (default: reports/ for the project warehouse, "
-        "else beside the --db file)",
-    )
+    add_reports_option(parser)
     parser.set_defaults(func=_run)
 
 
