@@ -37,7 +37,7 @@ class PageTiming:
     query_max_ms: float
 
 
-def _p95(values: list[float]) -> float:
+def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
@@ -56,7 +56,11 @@ def _common_name_prefix(published: Path) -> str:
     return str(frame.iloc[0]["prefix"]) if not frame.empty else "a"
 
 
-def measure(published: Path, repeats: int = 5) -> list[PageTiming]:
+def measure(
+    published: Path, repeats: int = 5, query_log: list[float] | None = None
+) -> list[PageTiming]:
+    """Per-page render and query timings; `query_log`, when given, also receives the duration
+    (ms) of every query DuckDB answered during the measurement."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -71,7 +75,10 @@ def measure(published: Path, repeats: int = 5) -> list[PageTiming]:
         try:
             return original(con, sql, params)
         finally:
-            query_ms.append((time.perf_counter() - started) * 1000)
+            elapsed = (time.perf_counter() - started) * 1000
+            query_ms.append(elapsed)
+            if query_log is not None:
+                query_log.append(elapsed)
 
     warehouse.fetch = timed_fetch
     try:
@@ -105,11 +112,11 @@ def measure(published: Path, repeats: int = 5) -> list[PageTiming]:
                     page=name,
                     renders=repeats,
                     render_p50_s=round(statistics.median(renders), 3),
-                    render_p95_s=round(_p95(renders), 3),
+                    render_p95_s=round(p95(renders), 3),
                     warm_render_p50_s=round(statistics.median(warm), 3),
                     queries_per_render=max(counts),
                     query_p50_ms=round(statistics.median(queries), 1) if queries else 0.0,
-                    query_p95_ms=round(_p95(queries), 1) if queries else 0.0,
+                    query_p95_ms=round(p95(queries), 1) if queries else 0.0,
                     query_max_ms=round(max(queries), 1) if queries else 0.0,
                 )
             )
