@@ -8,17 +8,18 @@ Typing and checks happen later, in SQL, against the contract (ingestion/validati
 
 CSV numbering without giving up the parallel reader: a CTAS keeps insertion order, so the
 staged table's `rowid` is the ordinal of each parsed record; the reader's rejects table knows
-the record number of every unparseable line, and an ASOF join shifts each ordinal by the rejects
-before it. Measured in docs/ingestion.md.
+the record number of every unparseable line, and the k-th parsed record takes the k-th number
+no garbled line holds. Measured in docs/ingestion.md.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import math
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -37,6 +38,8 @@ class Staged:
     columns: tuple[str, ...]  # export columns in file order
     rows: int  # records split into fields
     garbled: int  # records that could not be
+    # DuckDB type of each column where the file carries types (Parquet); empty = all VARCHAR.
+    types: dict[str, str] = field(default_factory=dict)
 
 
 class FileProblem(UserError):
@@ -61,30 +64,31 @@ def _drop(con: duckdb.DuckDBPyConnection, *names: str) -> None:
 def _number_with_rejects(con: duckdb.DuckDBPyConnection, read_table: str) -> None:
     """Create view `_stage` over `read_table`, numbering records around the reader's rejects.
 
-    Good record k (1-based `rowid` order) sits at data record k + (rejects before it). With the
-    rejects sorted, reject j at record r_j is followed by good ordinals from r_j - j + 1 on, so
-    an ASOF join on that threshold yields j.
+    Good record k (1-based `rowid` order) sits at the k-th record number that is not a garbled
+    line's. Those numbers, in order, go to `_numbers`, which a POSITIONAL JOIN lays beside the
+    rows: one cheap pass, where an ASOF join carrying every column cost a sort of the whole file
+    at each scan (1.8 s against 0.6 s for 3 M rows).
     """
-    has_garbled = con.execute("SELECT count(*) FROM _garbled").fetchone()[0] > 0
-    if not has_garbled:
+    rows = con.execute(f"SELECT count(*) FROM {read_table}").fetchone()[0]
+    garbled = con.execute("SELECT count(*) FROM _garbled").fetchone()[0]
+    if not garbled:
         con.execute(
             f"CREATE TEMP VIEW _stage AS SELECT (rowid + 1)::BIGINT AS _source_row, * "
             f"FROM {read_table}"
         )
         return
+    # At most `garbled` of the first rows + garbled numbers are taken, so enough remain.
     con.execute(
         f"""
-        CREATE TEMP VIEW _stage AS
-        WITH rejects AS (
-            SELECT _source_row, row_number() OVER (ORDER BY _source_row) AS j FROM _garbled
-        ),
-        thresholds AS (
-            SELECT _source_row - j + 1 AS first_ordinal, max(j) AS j FROM rejects GROUP BY 1
-        ),
-        numbered AS (SELECT rowid + 1 AS _ordinal, * FROM {read_table})
-        SELECT (n._ordinal + coalesce(t.j, 0))::BIGINT AS _source_row, n.* EXCLUDE (_ordinal)
-        FROM numbered AS n ASOF LEFT JOIN thresholds AS t ON n._ordinal >= t.first_ordinal
+        CREATE TEMP TABLE _numbers AS
+        SELECT n AS _source_row FROM range(1, {rows + garbled + 1}) AS r(n)
+        WHERE n NOT IN (SELECT _source_row FROM _garbled WHERE _source_row IS NOT NULL)
+        ORDER BY n LIMIT {rows}
         """
+    )
+    con.execute(
+        f"CREATE TEMP VIEW _stage AS SELECT n._source_row, s.* "
+        f"FROM {read_table} AS s POSITIONAL JOIN _numbers AS n"
     )
 
 
@@ -183,9 +187,13 @@ def _stage_jsonl(con, path: Path, source: Source, scratch: Path) -> Staged:
     con.execute(
         """
         CREATE TEMP TABLE _lines AS
-        SELECT _source_row, line,
-               CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS ok
-        FROM _stage WHERE trim(coalesce(line, '')) <> ''
+        SELECT *, keys IS NOT NULL AS ok FROM (
+            SELECT _source_row, line,
+                   -- The keys now, while the line is parsed anyway (NULL: not an object).
+                   CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT'
+                        THEN json_keys(line) END AS keys
+            FROM _stage WHERE trim(coalesce(line, '')) <> ''
+        )
         """
     )
     con.execute(
@@ -203,7 +211,7 @@ def _stage_jsonl(con, path: Path, source: Source, scratch: Path) -> Staged:
             """
             SELECT key FROM (
                 SELECT unnest(keys) AS key, unnest(range(len(keys))) AS pos, _source_row
-                FROM (SELECT json_keys(line) AS keys, _source_row FROM _lines WHERE ok)
+                FROM (SELECT keys, _source_row FROM _lines WHERE ok)
             ) GROUP BY key ORDER BY min(_source_row), arg_min(pos, _source_row)
             """
         ).fetchall()
@@ -231,16 +239,17 @@ def _stage_parquet(con, path: Path, source: Source, scratch: Path) -> Staged:
         ).fetchall()
     except duckdb.Error as exc:
         raise FileProblem(f"not a readable Parquet file ({_first_line(exc)})") from None
-    columns = [row[0] for row in described]
-    casts = "".join(f", CAST({ident(c)} AS VARCHAR) AS {ident(c)}" for c in columns)
+    # Parquet is typed already: a view keeps the file's own types (validation casts only the
+    # columns whose type differs from the contract's) and costs no copy.
     con.execute(
         f"""
-        CREATE TEMP TABLE _stage AS
-        SELECT (file_row_number + 1)::BIGINT AS _source_row{casts}
+        CREATE TEMP VIEW _stage AS
+        SELECT (file_row_number + 1)::BIGINT AS _source_row, * EXCLUDE (file_row_number)
         FROM read_parquet({literal(str(path))}, file_row_number = true)
         """
     )
-    return _counts(con, columns)
+    staged = _counts(con, [row[0] for row in described])
+    return dataclasses.replace(staged, types={row[0]: row[1] for row in described})
 
 
 def _cell_text(value: object) -> str | None:
@@ -326,7 +335,10 @@ _READERS = {
 def stage_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> Staged:
     """Stage `path` as `_stage` + `_garbled` (see module docstring). Raises FileProblem when the
     file as a whole is unusable."""
-    _drop(con, "_stage", "_stage_t", "_read", "_lines", "_garbled", "_rej", "_rej_scan")
+    _drop(con, "_stage", "_stage_t", "_read", "_numbers", "_lines", "_garbled", "_rej", "_rej_scan")
+    # Record numbering relies on a CTAS keeping file order (see module docstring); the loader
+    # turns this off after staging.
+    con.execute("SET preserve_insertion_order = true")
     with tempfile.TemporaryDirectory(prefix="crm-ingest-") as scratch:
         try:
             return _READERS[source.format](con, path, source, Path(scratch))

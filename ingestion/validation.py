@@ -1,15 +1,17 @@
 """Contract checks as set-based SQL over the staged file.
 
-`type_and_check` turns `_stage` (text) into `_typed` (contract types) with `_reason` set to the
-first failed row-level check; `mark_duplicates` and `mark_orphans` then reject, among the rows
-still valid, repeats and records whose parent is missing. A reason reads `<code>: <detail>`
-with the codes of interfaces.md §A.
+`type_and_check` turns `_stage` (text, or Parquet's own types) into `_typed` (contract types)
+with `_reason` set to the first failed row-level check; `find_late_rejects` then lists in
+`_late`, among the rows still valid, repeats and records whose parent is missing. Neither
+rewrites `_typed`: an UPDATE of a few rows of a large temp table cost more than computing the
+small list once. A reason reads `<code>: <detail>` with the codes of interfaces.md §A.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -29,24 +31,49 @@ class ColumnPlan:
     sources: dict[str, str]  # contract column -> SQL text expression over _stage
     extra: tuple[str, ...]  # export columns kept in _extra (schema drift)
     missing: tuple[str, ...]  # optional contract columns absent from the export (NULL)
+    # contract column -> export column read as is: the file's type is the contract's already
+    native: dict[str, str] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)  # export column -> type, if not text
+
+    def text(self, column: str, alias: str = "") -> str:
+        """SQL for the text of export column `column` (as the file wrote it, for Parquet as
+        DuckDB prints the value)."""
+        name = f"{alias}.{ident(column)}" if alias else ident(column)
+        if self.types.get(column, "VARCHAR") == "VARCHAR":
+            return name
+        return f"CAST({name} AS VARCHAR)"
+
+    def record(self, columns: tuple[str, ...], alias: str) -> str:
+        """SQL for a reject's record: a JSON object of the export's columns and text values."""
+        if not columns:
+            return "'{}'"
+        pairs = ", ".join(f"{literal(c)}, {self.text(c, alias)}" for c in columns)
+        return f"CAST(json_object({pairs}) AS VARCHAR)"
 
 
 def plan_columns(
-    contract: EntityContract, source: Source, columns: tuple[str, ...], require: bool = True
+    contract: EntityContract,
+    source: Source,
+    columns: tuple[str, ...],
+    require: bool = True,
+    types: dict[str, str] | None = None,
 ) -> ColumnPlan:
     """Match export columns to contract columns: explicit renames, then same name (exact, then
     ignoring case and surrounding blanks), then mapping constants; the rest is drift.
-    A required column nobody provides fails the file unless `require` is false."""
+    A required column nobody provides fails the file unless `require` is false. `types` are
+    the export's column types where the file has them (Parquet)."""
+    shell = ColumnPlan(sources={}, extra=(), missing=(), types=dict(types or {}))
     exprs: dict[str, str] = {}
+    direct: dict[str, str] = {}  # contract column -> export column taken unchanged
     used: set[str] = set()
     for export, target in source.columns.items():
         if export in columns and target not in exprs:
-            exprs[target] = ident(export)
+            exprs[target], direct[target] = shell.text(export), export
             used.add(export)
     for target, (parts, separator) in source.combine.items():
         present = [p for p in parts if p in columns]
         if present and target not in exprs:
-            pieces = ", ".join(f"nullif(trim({ident(p)}), '')" for p in present)
+            pieces = ", ".join(f"nullif(trim({shell.text(p)}), '')" for p in present)
             exprs[target] = f"concat_ws({literal(separator)}, {pieces})"
             used.update(present)
     loose = {c.strip().lower(): c for c in columns if c not in used}
@@ -55,7 +82,7 @@ def plan_columns(
             continue
         match = name if name in columns and name not in used else loose.get(name.lower())
         if match is not None and match not in used:
-            exprs[name] = ident(match)
+            exprs[name], direct[name] = shell.text(match), match
             used.add(match)
         elif name in source.constants:
             exprs[name] = literal(source.constants[name])
@@ -63,15 +90,40 @@ def plan_columns(
     for name, value in source.constants.items():
         if name in exprs and not exprs[name].startswith("'"):
             exprs[name] = f"coalesce(nullif(trim({exprs[name]}), ''), {literal(value)})"
+            direct.pop(name, None)
     absent = [c for c in contract.column_names if c not in exprs]
     required = [c for c in absent if contract.column(c).required]
     if required and require:
         raise FileProblem(f"missing required column(s) {', '.join(required)}")
-    return ColumnPlan(
+    native = {
+        name: export
+        for name, export in direct.items()
+        if _native_sql(contract.column(name), shell.types.get(export), source, "x") is not None
+    }
+    return dataclasses.replace(
+        shell,
         sources=exprs,
         extra=tuple(c for c in columns if c not in used),
         missing=tuple(absent),
+        native=native,
     )
+
+
+def _native_sql(
+    col: ColumnContract, file_type: str | None, source: Source, name: str
+) -> str | None:
+    """SQL giving `col` from a value the file already holds as `file_type`, or None when the
+    value has to go through its text like any CSV value. Text would round-trip to the same
+    value, so skipping it changes nothing but the time (a Parquet file of 2 M lines spent a
+    quarter of its load printing and re-parsing numbers)."""
+    if file_type is None or col.type == "varchar":
+        return None  # text already; blanks still have to become NULL
+    if file_type == col.duckdb_type:
+        # A naive timestamp means local time of the source's zone, which text typing applies.
+        return name if col.type != "timestamp" or source.timezone == "UTC" else None
+    if col.type == "timestamp" and file_type == "TIMESTAMP WITH TIME ZONE":
+        return f"make_timestamp(epoch_us({name}))"  # the instant, as naive UTC
+    return None
 
 
 def _cast(text: str, type_: str) -> str:
@@ -162,19 +214,29 @@ def type_and_check(
     texts = []
     for col in contract.columns:
         expr = plan.sources.get(col.name, "NULL")
+        if col.name in plan.native:  # a typed value: NULL is its only way to be missing
+            texts.append(f"{ident(plan.native[col.name])} AS {ident(col.name)}")
+            continue
         # Blank means missing; only values starting with whitespace need the costly trim.
         blank = f"{expr} = '' OR (ascii({expr}) IN (32, 9, 10, 13) AND trim({expr}) = '')"
         texts.append(f"CASE WHEN {blank} THEN NULL ELSE {expr} END AS {ident(col.name)}")
     extra = (
-        "json_object(" + ", ".join(f"{literal(c)}, {ident(c)}" for c in plan.extra) + ")"
+        "json_object(" + ", ".join(f"{literal(c)}, {plan.text(c)}" for c in plan.extra) + ")"
         if plan.extra
         else "CAST(NULL AS JSON)"
     )
-    typed = [
-        f"CAST({_typed_expr(col, ident(col.name), source)} AS {col.duckdb_type}) "
-        f"AS {ident(col.name)}, {ident(col.name)} AS {ident('__text_' + col.name)}"
-        for col in contract.columns
-    ]
+    typed = []
+    for col in contract.columns:
+        name = ident(col.name)
+        native = plan.native.get(col.name)
+        expr = (
+            _native_sql(col, plan.types[native], source, name)
+            if native is not None
+            else _typed_expr(col, name, source)
+        )
+        typed.append(
+            f"CAST({expr} AS {col.duckdb_type}) AS {name}, {name} AS {ident('__text_' + col.name)}"
+        )
     limit = f"TIMESTAMP '{load_time:%Y-%m-%d %H:%M:%S.%f}' + INTERVAL {literal(future_tolerance)}"
 
     reasons: list[str] = []
@@ -185,7 +247,7 @@ def type_and_check(
                 f"THEN 'missing_required: {col.name} is missing' END"
             )
     for col in contract.columns:
-        if col.type == "varchar":
+        if col.type == "varchar" or col.name in plan.native:  # native values always parse
             continue
         text, name = ident("__text_" + col.name), ident(col.name)
         if col.type in ("date", "timestamp"):
@@ -238,10 +300,33 @@ def _key_text(contract: EntityContract, alias: str = "") -> str:
     return " || ', ' || ".join(parts)
 
 
-def mark_duplicates(con: duckdb.DuckDBPyConnection, contract: EntityContract) -> None:
-    """Reject repeats among valid rows: of a whole earlier record (duplicate_row) or of an
-    earlier record's key and version with other content (duplicate_key), earlier meaning
-    earlier in this file or already in raw. A later version of a key is history, not a repeat."""
+def find_late_rejects(
+    con: duckdb.DuckDBPyConnection, contract: EntityContract, contracts: Contracts
+) -> int:
+    """Create `_late` (`_source_row`, `_reason`): the rows of `_typed` valid so far that repeat
+    a record or miss their parent, each with the first of these checks it fails. Returns how
+    many. One statement: every check looks at the rows valid after the row-level checks, and
+    taking each row's first failure by check order gives what checking one after the other
+    would."""
+    checks = [*_repeats(contract), *_orphans(contract, contracts)]
+    union = "\nUNION ALL\n".join(
+        f"SELECT _source_row, {i} AS _check, _reason FROM ({sql})" for i, sql in enumerate(checks)
+    )
+    if not checks:
+        union = "SELECT NULL::BIGINT AS _source_row, 0 AS _check, NULL::VARCHAR AS _reason LIMIT 0"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _late AS
+        SELECT _source_row, arg_min(_reason, _check) AS _reason FROM ({union}) GROUP BY 1
+        """
+    )
+    return con.execute("SELECT count(*) FROM _late").fetchone()[0]
+
+
+def _repeats(contract: EntityContract) -> list[str]:
+    """Repeats among valid rows: of a whole earlier record (duplicate_row) or of an earlier
+    record's key and version with other content (duplicate_key), earlier meaning earlier in
+    this file or already in raw. A later version of a key is history, not a repeat."""
     everything = ", ".join([*map(ident, contract.column_names), "_extra"])
     key_cols = [*contract.natural_key]
     if contract.version_column:
@@ -249,65 +334,49 @@ def mark_duplicates(con: duckdb.DuckDBPyConnection, contract: EntityContract) ->
     key = ", ".join(map(ident, key_cols))
     # Both kinds of repeat share key and version, and such keys are rare: window over those
     # only. Grouping on a 64-bit hash is cheaper than on the strings; a collision merely adds a
-    # candidate, which the exact windows below then sort out.
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _repeated AS
-        SELECT hash({key}) AS h FROM _typed WHERE _reason IS NULL GROUP BY h HAVING count(*) > 1
-        """
-    )
-    con.execute(
-        f"""
-        UPDATE _typed SET _reason = d.reason
+    # candidate, which the exact windows then sort out.
+    in_file = f"""
+        SELECT _source_row,
+            CASE WHEN rn_row > 1 THEN 'duplicate_row: repeats source row ' || first_row
+                 ELSE 'duplicate_key: ' || key_text || ' repeats source row '
+                      || first_key_row || ' with different content' END AS _reason
         FROM (
-            SELECT _source_row,
-                CASE WHEN rn_row > 1 THEN 'duplicate_row: repeats source row ' || first_row
-                     ELSE 'duplicate_key: ' || key_text || ' repeats source row '
-                          || first_key_row || ' with different content' END AS reason
-            FROM (
-                SELECT _source_row, {_key_text(contract)} AS key_text,
-                    row_number() OVER (PARTITION BY {everything} ORDER BY _source_row) AS rn_row,
-                    min(_source_row) OVER (PARTITION BY {everything}) AS first_row,
-                    row_number() OVER (PARTITION BY {key} ORDER BY _source_row) AS rn_key,
-                    min(_source_row) OVER (PARTITION BY {key}) AS first_key_row
-                FROM _typed
-                WHERE _reason IS NULL AND hash({key}) IN (SELECT h FROM _repeated)
-            ) WHERE rn_row > 1 OR rn_key > 1
-        ) AS d
-        WHERE _typed._source_row = d._source_row
-        """
-    )
+            SELECT _source_row, {_key_text(contract)} AS key_text,
+                row_number() OVER (PARTITION BY {everything} ORDER BY _source_row) AS rn_row,
+                min(_source_row) OVER (PARTITION BY {everything}) AS first_row,
+                row_number() OVER (PARTITION BY {key} ORDER BY _source_row) AS rn_key,
+                min(_source_row) OVER (PARTITION BY {key}) AS first_key_row
+            FROM _typed
+            WHERE _reason IS NULL AND hash({key}) IN (
+                SELECT hash({key}) AS h FROM _typed WHERE _reason IS NULL
+                GROUP BY h HAVING count(*) > 1
+            )
+        ) WHERE rn_row > 1 OR rn_key > 1
+    """
     same = " AND ".join(
         f"t.{c} IS NOT DISTINCT FROM r.{c}" for c in [*map(ident, contract.column_names), "_extra"]
     )
     joined = " AND ".join(f"t.{c} = r.{c}" for c in map(ident, key_cols))
-    raw = f"raw.{ident(contract.name)}"
-    con.execute(
-        f"""
-        UPDATE _typed SET _reason = d.reason
-        FROM (
-            SELECT t._source_row,
-                CASE WHEN bool_or({same})
-                    THEN 'duplicate_row: repeats an already-loaded record ('
-                         || min(r._source_file || ' row ' || r._source_row) || ')'
-                    ELSE 'duplicate_key: ' || any_value({_key_text(contract, "t")})
-                         || ' already loaded with different content ('
-                         || min(r._source_file || ' row ' || r._source_row) || ')' END AS reason
-            FROM _typed AS t JOIN {raw} AS r ON {joined}
-            WHERE t._reason IS NULL
-            GROUP BY t._source_row
-        ) AS d
-        WHERE _typed._source_row = d._source_row
-        """
-    )
+    already = f"""
+        SELECT t._source_row,
+            CASE WHEN bool_or({same})
+                THEN 'duplicate_row: repeats an already-loaded record ('
+                     || min(r._source_file || ' row ' || r._source_row) || ')'
+                ELSE 'duplicate_key: ' || any_value({_key_text(contract, "t")})
+                     || ' already loaded with different content ('
+                     || min(r._source_file || ' row ' || r._source_row) || ')' END AS _reason
+        FROM _typed AS t JOIN raw.{ident(contract.name)} AS r ON {joined}
+        WHERE t._reason IS NULL
+        GROUP BY t._source_row
+    """
+    return [in_file, already]
 
 
-def mark_orphans(
-    con: duckdb.DuckDBPyConnection, contract: EntityContract, contracts: Contracts
-) -> None:
-    """Reject valid rows whose referenced record is not in raw (which already holds every parent
+def _orphans(contract: EntityContract, contracts: Contracts) -> list[str]:
+    """Valid rows whose referenced record is not in raw (which already holds every parent
     loaded so far, this run's included: entities load in contract order). References whose
     columns are all empty are not checked."""
+    checks = []
     for ref in contract.references:
         parent = contracts[ref.entity]
         cols = [ident(c) for c in ref.columns]
@@ -315,12 +384,14 @@ def mark_orphans(
         present = " OR ".join(f"t.{c} IS NOT NULL" for c in cols)
         shown = " || ', ' || ".join(f"coalesce(t.{c}, 'NULL')" for c in cols)
         names = ", ".join(ref.columns)
-        con.execute(
+        checks.append(
             f"""
-            UPDATE _typed AS t
-            SET _reason = 'orphan_reference: ({names}) = (' || {shown} || ') not found in '
-                          || {literal(parent.name)}
+            SELECT t._source_row,
+                'orphan_reference: ({names}) = (' || {shown} || ') not found in '
+                || {literal(parent.name)} AS _reason
+            FROM _typed AS t
             WHERE t._reason IS NULL AND ({present})
               AND NOT EXISTS (SELECT 1 FROM raw.{ident(parent.name)} AS p WHERE {match})
             """
         )
+    return checks

@@ -390,3 +390,35 @@ def test_bytes_invalid_in_the_declared_encoding_reject_only_their_record(
     assert [r[0] for r in rejects] == [2, 3]  # record 3 keeps its own planted fault
     names = query(db, "SELECT full_name FROM raw.contacts WHERE source_system = 'pos'")
     assert names == [("张伟",)]
+
+
+def _memory_limit_of(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+def test_the_ingestion_connection_is_bounded_by_the_configured_memory_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ingestion/settings.yml bounds DuckDB (which spills beyond it); the pipeline-wide
+    variable overrides it."""
+    from crm.settings import MEMORY_LIMIT_ENV
+    from ingestion.loader import connect
+    from ingestion.settings import load_settings
+
+    def expected(limit: str) -> str:  # as DuckDB reports it back
+        with duckdb.connect() as con:
+            con.execute(f"SET memory_limit = '{limit}'")
+            return _memory_limit_of(con)
+
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    configured = load_settings().memory_limit
+    con = connect(tmp_path / "wh.duckdb")
+    assert _memory_limit_of(con) == expected(configured)
+    con.close()
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
+    con = connect(tmp_path / "wh.duckdb")
+    assert _memory_limit_of(con) == expected("1GB")
+    con.close()
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "plenty")
+    with pytest.raises(UserError, match=MEMORY_LIMIT_ENV):
+        connect(tmp_path / "wh.duckdb")
