@@ -19,9 +19,13 @@ from typing import Any
 C360 = "wh.marts.customer_360"
 ORDERS = "wh.marts.fct_orders"
 TICKETS = "wh.marts.fct_tickets"
-EVENTS = "wh.marts.fct_campaign_events"
 CAMPAIGNS = "wh.marts.dim_campaigns"
 CAMPAIGN_PERF = "wh.marts.mart_campaign_performance"
+# Pre-aggregated marts the pages sum instead of counting distinct people over the facts
+# (docs/decisions.md § Dashboards): same numbers, a fraction of the rows.
+CAMPAIGN_REACH = "wh.marts.mart_campaign_reach_daily"
+ORDER_DAYS = "wh.marts.mart_customer_order_days"
+TIMELINE = "wh.marts.mart_customer_timeline"
 CLV = "wh.marts.mart_clv_predictions"
 IDENTITIES = "wh.marts.customer_identities"
 RUNS = "wh.quality.runs"
@@ -93,6 +97,22 @@ def scope(f: Filters, column: str = "customer_key") -> str:
     return f"and {column} in (select customer_key from {C360} where true {' '.join(clauses)})"
 
 
+def person_filter(f: Filters) -> str:
+    """`and <attribute> = any(...)` on a mart that carries customer_360's filter attributes
+    itself (the same predicates `scope` applies through customer_360, without the lookup)."""
+    return " ".join(
+        f"and {col} = any(${name})" for name, col in FILTER_COLUMNS.items() if getattr(f, name)
+    )
+
+
+# A person's first order day in [$start, $end] (mart_customer_order_days): one row per active
+# person, so counting rows counts people.
+_FIRST_DAY_IN_PERIOD = """
+    order_date between $start and $end
+    and (previous_order_date is null or previous_order_date < $start)
+"""
+
+
 def _q(sql: str, f: Filters, **extra: Any) -> Query:
     # DuckDB rejects named parameters the statement does not use: pass only the referenced ones.
     used = set(_PARAM.findall(sql))
@@ -120,39 +140,38 @@ def filter_options(name: str) -> Query:
 
 def overview_kpis(f: Filters) -> Query:
     """One row of headline KPIs for the period (callers run it for the previous period too).
-    One pass over the orders per customer; retention compares with the period just before."""
+    People are counted on their first order day in the period (mart_customer_order_days);
+    retained = active people whose previous order day falls in the period just before."""
     previous = f.previous()
+    first_day = (
+        "order_date >= $start and (previous_order_date is null or previous_order_date < $start)"
+    )
     return _q(
         f"""
-        with per_customer as (
-            select
-                customer_key,
-                min(order_date) as first_order_date,
-                bool_or(order_date between $start and $end) as is_active,
-                bool_or(order_date between $prev_start and $prev_end) as was_active,
-                sum(net_revenue) filter (where order_date between $start and $end) as revenue,
-                count(*) filter (where order_date between $start and $end) as orders
-            from {ORDERS}
-            where is_revenue {scope(f)}
-            group by customer_key
+        with days as (
+            select *
+            from {ORDER_DAYS}
+            where order_date between $prev_start and $end {person_filter(f)}
         ),
         customers as (
             select
-                coalesce(sum(revenue), 0) as revenue,
-                coalesce(sum(orders), 0) as orders,
-                count(customer_key) filter (where is_active) as active_customers,
-                count(customer_key) filter (
-                    where first_order_date between $start and $end
+                coalesce(sum(net_revenue) filter (where order_date >= $start), 0) as revenue,
+                cast(coalesce(sum(orders) filter (where order_date >= $start), 0) as bigint)
+                    as orders,
+                count(*) filter (where {first_day}) as active_customers,
+                count(*) filter (
+                    where order_date >= $start and previous_order_date is null
                 ) as new_customers,
-                count(customer_key) filter (where is_active and was_active)
-                    / nullif(count(customer_key) filter (where was_active), 0) as retention
-            from per_customer
-        ),
-        clv as (
-            select avg(p.predicted_clv_12m) as avg_clv
-            from per_customer as c
-            inner join {CLV} as p on p.customer_key = c.customer_key
-            where c.is_active
+                count(*) filter (
+                    where {first_day}
+                        and previous_order_date between $prev_start and $prev_end
+                )
+                    / nullif(count(*) filter (
+                        where order_date <= $prev_end
+                            and (previous_order_date is null or previous_order_date < $prev_start)
+                    ), 0) as retention,
+                avg(predicted_clv_12m) filter (where {first_day}) as avg_clv
+            from days
         ),
         service as (
             select avg(case when csat_score >= 4 then 1.0 else 0.0 end) as csat
@@ -171,9 +190,9 @@ def overview_kpis(f: Filters) -> Query:
             customers.new_customers,
             customers.retention,
             service.csat,
-            clv.avg_clv,
+            customers.avg_clv,
             marketing.marketing_spend
-        from customers, service, clv, marketing
+        from customers, service, marketing
         """,
         f,
         prev_start=previous.start,
@@ -187,9 +206,13 @@ def revenue_trend(f: Filters) -> Query:
         select
             date_trunc('month', order_date) as month,
             sum(net_revenue) as revenue,
-            count(distinct customer_key) as active_customers
-        from {ORDERS}
-        where is_revenue and order_date between $start and $end {scope(f)}
+            -- each person once per month: on their first order day in it (and in the period)
+            count(*) filter (
+                where previous_order_date is null
+                    or previous_order_date < greatest(date_trunc('month', order_date), $start)
+            ) as active_customers
+        from {ORDER_DAYS}
+        where order_date between $start and $end {person_filter(f)}
         group by 1 order by 1
         """,
         f,
@@ -216,10 +239,7 @@ def csat_trend(f: Filters) -> Query:
 # --- customers & value ---------------------------------------------------------------------
 
 _ACTIVE_PEOPLE = f"""
-    customer_key in (
-        select customer_key from {ORDERS}
-        where is_revenue and order_date between $start and $end
-    )
+    customer_key in (select customer_key from {ORDER_DAYS} where {_FIRST_DAY_IN_PERIOD})
 """
 
 
@@ -288,8 +308,8 @@ def customers_at_risk(
         f"""
         select
             c.customer_key, c.full_name, c.email, c.phone, c.region, c.acquisition_channel,
-            c.rfm_segment, c.value_tier, p.churn_risk, p.p_alive, c.orders, c.net_revenue,
-            p.predicted_clv_12m, c.last_order_date
+            c.rfm_segment, c.value_tier, p.churn_risk, c.p_no_purchase_12m, c.orders,
+            c.net_revenue, p.predicted_clv_12m, c.last_order_date
         from {C360} as c
         inner join {CLV} as p using (customer_key)
         where c.value_tier = any($tiers) and p.churn_risk = any($risks)
@@ -308,27 +328,24 @@ def customers_at_risk(
 
 
 def retention_cohorts(f: Filters) -> Query:
-    """First-revenue-order month cohorts starting in the period, followed up to its end."""
+    """First-revenue-order month cohorts starting in the period, followed up to its end.
+    A person counts once per month: on their first order day in it (mart_customer_order_days)."""
     return _q(
         f"""
-        with orders as (
-            select customer_key, date_trunc('month', order_date) as order_month, net_revenue
-            from {ORDERS}
-            where is_revenue and order_date <= $end {scope(f)}
-        ),
-        cohorts as (
-            select customer_key, min(order_month) as cohort_month
-            from orders group by customer_key
-        ),
-        activity as (
+        with activity as (
             select
-                c.cohort_month,
-                datediff('month', c.cohort_month, o.order_month) as months_since,
-                count(distinct o.customer_key) as active_customers,
-                sum(o.net_revenue) as revenue
-            from orders as o
-            inner join cohorts as c on c.customer_key = o.customer_key
-            where c.cohort_month >= date_trunc('month', $start::date)
+                date_trunc('month', first_order_date) as cohort_month,
+                datediff(
+                    'month', date_trunc('month', first_order_date), date_trunc('month', order_date)
+                ) as months_since,
+                count(*) filter (
+                    where previous_order_date is null
+                        or previous_order_date < date_trunc('month', order_date)
+                ) as active_customers,
+                sum(net_revenue) as revenue
+            from {ORDER_DAYS}
+            where order_date <= $end
+                and first_order_date >= date_trunc('month', $start::date) {person_filter(f)}
             group by all
         )
         select
@@ -348,19 +365,17 @@ def retention_cohorts(f: Filters) -> Query:
 
 
 def repeat_purchase(f: Filters) -> Query:
+    """Buyers in the period, one row each (their first order day in it); a repeat buyer ordered
+    twice that day or has a next order day within the period."""
     return _q(
         f"""
-        with buyers as (
-            select customer_key, count(*) as orders
-            from {ORDERS}
-            where is_revenue and order_date between $start and $end {scope(f)}
-            group by customer_key
-        )
         select
             count(*) as buyers,
-            count(*) filter (where orders >= 2) as repeat_buyers,
-            count(*) filter (where orders >= 2) / nullif(count(*), 0) as repeat_purchase_rate
-        from buyers
+            count(*) filter (where orders >= 2 or next_order_date <= $end) as repeat_buyers,
+            count(*) filter (where orders >= 2 or next_order_date <= $end)
+                / nullif(count(*), 0) as repeat_purchase_rate
+        from {ORDER_DAYS}
+        where {_FIRST_DAY_IN_PERIOD} {person_filter(f)}
         """,
         f,
     )
@@ -486,18 +501,20 @@ def service_breakdown(f: Filters, dimension: str) -> Query:
 
 def campaign_engagement(f: Filters) -> Query:
     """Per campaign: the filtered people touched in the period, and the campaign's spend.
-    Counts are distinct people per event type, as in mart_campaign_performance."""
+    Counts are distinct people per event type, as in mart_campaign_performance: each person is
+    counted on their first day with the event type in the period (mart_campaign_reach_daily)."""
     counts = ",\n".join(
-        f"coalesce(sum(people) filter (where event_type = '{kind}'), 0) as {name}"
+        f"cast(coalesce(sum(people) filter (where event_type = '{kind}'), 0) as bigint) as {name}"
         for kind, name in EVENT_COLUMNS.items()
     )
     return _q(
         f"""
         with touched as (
-            -- one hash aggregate on (campaign, type) instead of a distinct count per type
-            select campaign_id, event_type, count(distinct customer_key) as people
-            from {EVENTS}
-            where event_date between $start and $end {scope(f)}
+            select campaign_id, event_type, sum(people) as people
+            from {CAMPAIGN_REACH}
+            where event_date between $start and $end
+                and (previous_event_date is null or previous_event_date < $start)
+                {person_filter(f)}
             group by campaign_id, event_type
         ),
         events as (
@@ -587,12 +604,10 @@ def search_customers(f: Filters, text: str, limit: int) -> Query:
 
 
 def customer_profile(key: str) -> Query:
+    """The person's customer_360 row (it carries the CLV mart's predictions and churn risk)."""
     return Query(
         f"""
-        select c.*, p.p_alive, p.predicted_clv_12m, p.churn_risk
-        from {C360} as c
-        left join {CLV} as p using (customer_key)
-        where c.customer_key = $key
+        select * from {C360} where customer_key = $key
         """,
         (("key", key),),
     )
@@ -609,23 +624,13 @@ def customer_identities(key: str) -> Query:
 
 
 def customer_timeline(key: str, limit: int) -> Query:
+    """The person's orders, tickets and campaign touches, newest first (mart_customer_timeline
+    is stored by customer_key, so one person's rows are a few row groups)."""
     return Query(
         f"""
-        select * from (
-            select ordered_at as occurred_at, 'order' as kind, order_id as reference,
-                order_status as detail, net_revenue as amount
-            from {ORDERS} where customer_key = $key
-            union all
-            select created_at, 'ticket', ticket_id,
-                concat_ws(' · ', channel, category, ticket_status), null
-            from {TICKETS} where customer_key = $key
-            union all
-            select e.occurred_at, 'campaign', e.campaign_id,
-                concat_ws(' · ', c.campaign_name, e.event_type), null
-            from {EVENTS} as e
-            left join {CAMPAIGNS} as c on c.campaign_id = e.campaign_id
-            where e.customer_key = $key
-        )
+        select occurred_at, kind, reference, detail, amount
+        from {TIMELINE}
+        where customer_key = $key
         order by occurred_at desc
         limit $limit
         """,

@@ -9,8 +9,8 @@ from dashboards.context import current
 from dashboards.i18n import t
 from dashboards.queries import (
     CAMPAIGN_PERF,
+    CAMPAIGN_REACH,
     CAMPAIGNS,
-    EVENTS,
     campaign_engagement,
     campaign_performance,
 )
@@ -21,7 +21,7 @@ st.title(t("page.campaigns", lang))
 st.caption(t("campaigns.caption", lang, start=f.start, end=f.end))
 
 RATES = ("delivery_rate", "open_rate", "click_rate", "unsubscribe_rate", "bounce_rate")
-if requires(ctx, EVENTS, "event_type", "event_date") and requires(
+if requires(ctx, CAMPAIGN_REACH, "event_type", "event_date", "previous_event_date") and requires(
     ctx, CAMPAIGNS, "campaign_name", "spend_reporting", "start_date"
 ):
     engagement = ctx.frame(campaign_engagement(f))

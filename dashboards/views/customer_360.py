@@ -12,6 +12,7 @@ from dashboards.masking import mask_frame
 from dashboards.queries import (
     C360,
     IDENTITIES,
+    TIMELINE,
     customer_identities,
     customer_profile,
     customer_timeline,
@@ -72,7 +73,12 @@ if requires(ctx, C360, "full_name", "email", "phone") and requires(
         t("col.predicted_clv_12m", lang),
         fmt_money(profile.get("predicted_clv_12m"), lang),
     )
-    kpi(columns[3], t("col.p_alive", lang), fmt_percent(profile.get("p_alive"), lang))
+    # churn risk is banded on P(no purchase in 12 months), so the tile shows that, not P(alive)
+    kpi(
+        columns[3],
+        t("col.p_no_purchase_12m", lang),
+        fmt_percent(profile.get("p_no_purchase_12m"), lang),
+    )
     facts = {
         t("col.rfm_segment", lang): label(profile.get("rfm_segment"), lang),
         t("col.value_tier", lang): label(profile.get("value_tier"), lang),
@@ -92,17 +98,24 @@ if requires(ctx, C360, "full_name", "email", "phone") and requires(
     )
 
     st.subheader(t("c360.timeline", lang))
-    timeline = ctx.frame(customer_timeline(key, cfg.timeline_limit))
-    if not timeline.empty:
-        fig = px.scatter(
-            timeline.assign(kind=timeline["kind"].map(lambda v: label(v, lang))),
-            x="occurred_at",
-            y="kind",
-            color="kind",
-            hover_data=["reference", "detail"],
+    if requires(ctx, TIMELINE, "customer_key", "occurred_at", "kind"):
+        timeline = ctx.frame(customer_timeline(key, cfg.timeline_limit))
+        if not timeline.empty:
+            fig = px.scatter(
+                timeline.assign(kind=timeline["kind"].map(lambda v: label(v, lang))),
+                x="occurred_at",
+                y="kind",
+                color="kind",
+                hover_data=["reference", "detail"],
+            )
+            fig.update_traces(marker={"size": 11})
+            chart(
+                ctx, fig, "c360.chart.timeline", "axis.time_utc", "axis.event_kind", "c360_timeline"
+            )
+        table(
+            ctx,
+            timeline,
+            "customer_timeline",
+            formats={"amount": "money"},
+            translate_values=("kind",),
         )
-        fig.update_traces(marker={"size": 11})
-        chart(ctx, fig, "c360.chart.timeline", "axis.time_utc", "axis.event_kind", "c360_timeline")
-    table(
-        ctx, timeline, "customer_timeline", formats={"amount": "money"}, translate_values=("kind",)
-    )

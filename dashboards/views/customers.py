@@ -11,6 +11,7 @@ from dashboards.i18n import label, t
 from dashboards.queries import (
     C360,
     CLV,
+    ORDER_DAYS,
     clv_histogram,
     customers_at_risk,
     segment_summary,
@@ -22,8 +23,10 @@ lang, f, cfg = ctx.lang, ctx.filters, ctx.config
 st.title(t("page.customers", lang))
 st.caption(t("customers.caption", lang, start=f.start, end=f.end))
 
-if requires(ctx, C360, "rfm_segment", "value_tier", "net_revenue", "orders") and requires(
-    ctx, CLV, "churn_risk", "predicted_clv_12m", "p_alive"
+if (
+    requires(ctx, C360, "rfm_segment", "value_tier", "net_revenue", "orders", "p_no_purchase_12m")
+    and requires(ctx, CLV, "churn_risk", "predicted_clv_12m")
+    and requires(ctx, ORDER_DAYS, "order_date", "previous_order_date")
 ):
     segments = ctx.frame(segment_summary(f))
     left, right = st.columns([3, 2])
@@ -97,6 +100,10 @@ if requires(ctx, C360, "rfm_segment", "value_tier", "net_revenue", "orders") and
         ctx,
         at_risk,
         "customers_at_risk",
-        formats={"net_revenue": "money", "predicted_clv_12m": "money", "p_alive": "percent"},
+        formats={
+            "net_revenue": "money",
+            "predicted_clv_12m": "money",
+            "p_no_purchase_12m": "percent",
+        },
         translate_values=("rfm_segment", "value_tier", "churn_risk"),
     )

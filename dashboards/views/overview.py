@@ -9,8 +9,7 @@ from dashboards.context import current
 from dashboards.i18n import fmt_money, fmt_number, fmt_percent, fmt_ratio, t
 from dashboards.queries import (
     CAMPAIGNS,
-    CLV,
-    ORDERS,
+    ORDER_DAYS,
     TICKETS,
     csat_trend,
     overview_kpis,
@@ -32,9 +31,8 @@ st.caption(
 )
 
 if (
-    requires(ctx, ORDERS, "net_revenue", "is_revenue", "order_date")
+    requires(ctx, ORDER_DAYS, "net_revenue", "previous_order_date", "predicted_clv_12m")
     and requires(ctx, TICKETS, "csat_score", "has_csat", "created_date")
-    and requires(ctx, CLV, "predicted_clv_12m")
     and requires(ctx, CAMPAIGNS, "spend_reporting")
 ):
     now = ctx.frame(overview_kpis(f)).iloc[0]

@@ -6,7 +6,7 @@ import streamlit as st
 from dashboards.components import chart, kpi, requires, table
 from dashboards.context import current
 from dashboards.i18n import fmt_number, fmt_percent, t
-from dashboards.queries import ORDERS, repeat_purchase, retention_cohorts
+from dashboards.queries import ORDER_DAYS, repeat_purchase, retention_cohorts
 
 ctx = current()
 lang, f = ctx.lang, ctx.filters
@@ -34,7 +34,7 @@ def heatmap(cohorts, value: str, title_key: str, key: str) -> None:
     chart(ctx, fig, title_key, "axis.months_since_first", "axis.cohort_month", key)
 
 
-if requires(ctx, ORDERS, "net_revenue", "is_revenue", "order_date"):
+if requires(ctx, ORDER_DAYS, "net_revenue", "order_date", "first_order_date", "next_order_date"):
     repeat = ctx.frame(repeat_purchase(f)).iloc[0]
     columns = st.columns(3)
     kpi(columns[0], t("kpi.buyers", lang), fmt_number(repeat["buyers"], lang))

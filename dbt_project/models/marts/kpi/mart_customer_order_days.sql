@@ -1,0 +1,85 @@
+{#- One row per person and day with a completed order: what the dashboards need to count
+    active, new, retained and repeat customers under any date range and person filter without
+    a distinct over people. A person is active in [start, end] once, on their first order day
+    in it: the day whose previous order day is null or before `start`. Person attributes are
+    customer_360's and the CLV prediction mart_clv_predictions', as the dashboards read them. -#}
+
+with
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+customers as (
+    select * from {{ ref('customer_360') }}
+),
+
+clv_predictions as (
+    select * from {{ ref('mart_clv_predictions') }}
+),
+
+order_days as (
+    select
+        customer_key,
+        order_date,
+        count(*) as orders,
+        sum(net_revenue) as net_revenue
+    from orders
+    where is_revenue
+    group by
+        customer_key,
+        order_date
+),
+
+sequenced as (
+    select
+        customer_key,
+        orders,
+        net_revenue,
+        order_date,
+        min(order_date) over (partition by customer_key) as first_order_date,
+        lag(order_date) over (partition by customer_key order by order_date)
+            as previous_order_date,
+        lead(order_date) over (partition by customer_key order by order_date)
+            as next_order_date
+    from order_days
+),
+
+joined as (
+    select
+        sequenced.customer_key,
+        customers.region,
+        customers.acquisition_channel,
+        customers.rfm_segment,
+        sequenced.orders,
+        sequenced.net_revenue,
+        clv_predictions.predicted_clv_12m,
+        sequenced.order_date,
+        sequenced.first_order_date,
+        sequenced.previous_order_date,
+        sequenced.next_order_date
+    from sequenced
+    left join customers
+        on sequenced.customer_key = customers.customer_key
+    left join clv_predictions
+        on sequenced.customer_key = clv_predictions.customer_key
+),
+
+final as (
+    select
+        cast(customer_key as {{ dbt.type_string() }}) as customer_key,
+        cast(region as {{ dbt.type_string() }}) as region,
+        cast(acquisition_channel as {{ dbt.type_string() }}) as acquisition_channel,
+        cast(rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
+        cast('{{ var("reporting_currency") }}' as {{ dbt.type_string() }}) as currency,
+        cast(orders as {{ dbt.type_bigint() }}) as orders,
+        cast(net_revenue as decimal(18, 2)) as net_revenue,
+        cast(predicted_clv_12m as decimal(18, 2)) as predicted_clv_12m,
+        cast(order_date as date) as order_date,
+        cast(first_order_date as date) as first_order_date,
+        cast(previous_order_date as date) as previous_order_date,
+        cast(next_order_date as date) as next_order_date
+    from joined
+)
+
+select * from final
