@@ -22,13 +22,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
 
 from crm.errors import UserError
-from crm.settings import MEMORY_LIMIT_ENV
 from ingestion import ledger
 from ingestion.contracts import Contracts, load_contracts
 from ingestion.mapping import Mapping, Source, load_mapping
 from ingestion.readers import FileProblem, Staged, stage_file
 from ingestion.report import FileResult, IngestReport
-from ingestion.settings import SETTINGS_PATH, load_settings
+from ingestion.settings import MEMORY_LIMIT_ENV, SETTINGS_PATH, load_settings
 from ingestion.sqltext import ident
 from ingestion.validation import ColumnPlan, find_late_rejects, plan_columns, type_and_check
 

@@ -9,10 +9,12 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from crm.settings import MEMORY_LIMIT_ENV
 from ingestion.sqltext import literal
 
 SETTINGS_PATH = Path(__file__).with_name("settings.yml")
+# The pipeline-wide override, the same variable crm/settings.py (uncommitted at the time of
+# writing) hands to dbt, so that one variable bounds every stage.
+MEMORY_LIMIT_ENV = "CRM_DUCKDB_MEMORY_LIMIT"
 
 
 @dataclass(frozen=True)

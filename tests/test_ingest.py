@@ -401,9 +401,8 @@ def test_the_ingestion_connection_is_bounded_by_the_configured_memory_limit(
 ) -> None:
     """ingestion/settings.yml bounds DuckDB (which spills beyond it); the pipeline-wide
     variable overrides it."""
-    from crm.settings import MEMORY_LIMIT_ENV
     from ingestion.loader import connect
-    from ingestion.settings import load_settings
+    from ingestion.settings import MEMORY_LIMIT_ENV, load_settings
 
     def expected(limit: str) -> str:  # as DuckDB reports it back
         with duckdb.connect() as con:
