@@ -9,7 +9,6 @@ all, then the run's Data Docs pages are built once.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import hashlib
 import json
@@ -22,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from quality.dialect import connection_url, teach_gx
+from quality.expectations import UnexpectedRowCount
+from quality.samples import attach_samples, sample_of
 from quality.suites import CUSTOM_SQL, Suite
 
 DATASOURCE = "warehouse"
 CHECKPOINT = "quality_gate"
 SITE = "local_site"
-SAMPLE_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,16 @@ def _context(project_dir: Path, docs_dir: Path) -> Any:
 
     context = gx.get_context(mode="file", project_root_dir=str(project_dir))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    context.variables.save()
+    if context.variables.config_variables_file_path:
+        # GX re-reads and parses uncommitted/config_variables.yml on every read of a context
+        # variable (some 500 per run: each store lookup asks for its store's name), about a
+        # second per run. The gate uses no config variables; the context must be reopened
+        # for the change to reach its configuration providers.
+        context.variables.config_variables_file_path = None
+        context.variables.save()
+        context = gx.get_context(mode="file", project_root_dir=str(project_dir))
+    else:
+        context.variables.save()
     site = {
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
@@ -82,7 +91,12 @@ def _context(project_dir: Path, docs_dir: Path) -> Any:
 def _expectation(check: Any) -> Any:
     from great_expectations.expectations.registry import get_expectation_impl
 
-    impl = get_expectation_impl(check.expectation_type)
+    # A custom-SQL check counts its rows; its sample is fetched only if it fails (samples.py).
+    impl = (
+        UnexpectedRowCount
+        if check.expectation_type == CUSTOM_SQL
+        else get_expectation_impl(check.expectation_type)
+    )
     return impl(
         **check.kwargs,
         severity=check.severity,
@@ -109,15 +123,14 @@ def _outcome(suite: Suite, check: Any, result: Any) -> CheckOutcome:
             if isinstance(value, dict) and value.get("exception_message"):
                 exception = value["exception_message"]
                 break
+    sample = sample_of(result)
     if check.expectation_type == CUSTOM_SQL:
-        sample = None  # SUMMARY carries no rows; see _sample_custom_failures
         unexpected = payload.get("observed_value")
         observed = payload.get("observed_value")
         observed_text = None if observed is None else f"{observed} unexpected rows"
         element_count = None
         percent = None
     else:
-        sample = payload.get("partial_unexpected_list")
         unexpected = payload.get("unexpected_count")
         element_count = payload.get("element_count")
         percent = payload.get("unexpected_percent")
@@ -144,49 +157,6 @@ def _outcome(suite: Suite, check: Any, result: Any) -> CheckOutcome:
         kwargs=_to_json(check.kwargs) or "{}",
         exception=exception,
     )
-
-
-def _sample_custom_failures(
-    db_path: Path, suites: list[Suite], outcomes: list[CheckOutcome]
-) -> list[CheckOutcome]:
-    """Attach up to SAMPLE_SIZE offending rows to each failed custom-SQL check.
-
-    GX's SUMMARY format returns only the row count of an `UnexpectedRowsExpectation`, and the
-    checkpoint's result format overrides any per-expectation one; COMPLETE for the whole run
-    would return every unexpected value of the column checks. Only failed checks are
-    re-queried, read-only and limited, so a healthy run costs nothing more.
-    """
-    import duckdb
-
-    failed = [
-        o
-        for o in outcomes
-        if o.expectation_type == CUSTOM_SQL and not o.success and not o.exception
-    ]
-    if not failed:
-        return outcomes
-    relations = {s.name: s.relation for s in suites}
-    samples: dict[str, str | None] = {}
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        con.execute("set enable_progress_bar = false")
-        for o in failed:
-            query = json.loads(o.kwargs)["unexpected_rows_query"].replace(
-                "{batch}", relations[o.suite]
-            )
-            cursor = con.execute(f"select * from ({query}) as unexpected limit {SAMPLE_SIZE}")
-            names = [d[0] for d in cursor.description]
-            samples[o.check_id] = _to_json(
-                [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-            )
-    finally:
-        con.close()
-    return [
-        dataclasses.replace(o, unexpected_sample=samples[o.check_id])
-        if o.check_id in samples
-        else o
-        for o in outcomes
-    ]
 
 
 def _unreachable(suite: Suite, check: Any, message: str) -> CheckOutcome:
@@ -249,7 +219,7 @@ def validate(
         name=DATASOURCE, connection_string=connection_url(str(db_path), read_only=True)
     )
     definitions = []
-    by_suite: dict[str, tuple[Suite, dict[str, Any]]] = {}
+    by_suite: dict[str, tuple[Suite, dict[str, Any], Any]] = {}
     unreachable: list[CheckOutcome] = []
     for suite in suites:
         try:
@@ -280,7 +250,7 @@ def validate(
                 gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
             )
         )
-        by_suite[suite.name] = (suite, {c.check_id: c for c in suite.checks})
+        by_suite[suite.name] = (suite, {c.check_id: c for c in suite.checks}, batch)
     teach_gx(datasource.get_execution_engine())
     checkpoint = context.checkpoints.add_or_update(
         # Named for its set of suites: GX reloads a stored checkpoint before updating it, and
@@ -288,14 +258,20 @@ def validate(
         gx.Checkpoint(
             name=f"{CHECKPOINT}_{hashlib.sha1(','.join(sorted(by_suite)).encode()).hexdigest()[:8]}",
             validation_definitions=definitions,
-            # Counts and at most SAMPLE_SIZE unexpected values; never whole tables.
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
+            # Counts and observed values, no unexpected values: those are fetched for the
+            # failed checks only (quality/samples.py).
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0},
         )
     )
     try:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = checkpoint.run(run_id=RunIdentifier(run_name=run_name))
+        for key, suite_result in result.run_results.items():
+            if attach_samples(by_suite[suite_result.suite_name][2], suite_result):
+                # The checkpoint stored the result before its samples existed.
+                context.validation_results_store.set(key, suite_result)
         timings["validate_seconds"] = time.perf_counter() - started
+        timings["validate_cpu_seconds"] = time.process_time() - cpu_started
     finally:
         _close_engines(db_path)
     started = time.perf_counter()
@@ -311,8 +287,8 @@ def validate(
     timings["data_docs_seconds"] = time.perf_counter() - started
     outcomes = unreachable
     for suite_result in result.run_results.values():
-        suite, checks = by_suite[suite_result.suite_name]
+        suite, checks, _ = by_suite[suite_result.suite_name]
         for expectation_result in suite_result.results:
             check = checks[expectation_result.expectation_config.meta["check"]]
             outcomes.append(_outcome(suite, check, expectation_result))
-    return _sample_custom_failures(db_path, suites, outcomes)
+    return outcomes

@@ -172,17 +172,19 @@ def raw_baseline(tmp_path_factory: pytest.TempPathFactory, _ingested_tiny: Path)
     return db
 
 
-def _critical_failures(db: Path, reports: Path) -> set[str]:
+def _raw_run(db: Path, reports: Path):
     from quality import run_quality
 
-    run = run_quality(db, reports_dir=reports, layers=("raw",))
-    return {o.check_id for o in run.critical_failures}
+    return run_quality(db, reports_dir=reports, layers=("raw",))
 
 
 def test_default_data_passes_the_raw_critical_checks(raw_baseline: Path, tmp_path: Path) -> None:
     db = tmp_path / "crm.duckdb"
     shutil.copy(raw_baseline, db)
-    assert _critical_failures(db, tmp_path / "reports") == set()
+    run = _raw_run(db, tmp_path / "reports")
+    assert {o.check_id for o in run.critical_failures} == set()
+    # Samples are fetched for failed checks only.
+    assert [o.check_id for o in run.outcomes if o.success and o.unexpected_sample] == []
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
@@ -194,4 +196,7 @@ def test_planted_fault_is_caught_by_its_expectation(
     db = tmp_path / "crm.duckdb"
     shutil.copy(raw_baseline, db)
     _land(db, landing)
-    assert _critical_failures(db, tmp_path / "reports") == landing.expected
+    failed = {o.check_id: o for o in _raw_run(db, tmp_path / "reports").critical_failures}
+    assert set(failed) == landing.expected
+    # The history shows the auditor what failed: the offending values or rows.
+    assert [c for c, o in failed.items() if not o.unexpected_sample] == []
