@@ -94,7 +94,10 @@ def plain_ctas(data_dir: str, work_dir: str) -> dict[str, Any]:
 def dbt_build(db: str, target_path: str, log_path: str) -> dict[str, Any]:
     from crm.build import build
 
-    result = build(Path(db), target_path=Path(target_path), log_path=Path(log_path))
+    # As the pipeline (`crm run`) builds: without the unit tests.
+    result = build(
+        Path(db), target_path=Path(target_path), log_path=Path(log_path), unit_tests=False
+    )
     return _build_details(result)
 
 

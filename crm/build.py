@@ -19,7 +19,8 @@ from pathlib import Path
 import duckdb
 
 from crm.errors import UserError
-from crm.settings import DB_ENV, DBT_PROJECT_DIR
+from crm.settings import DB_ENV, DBT_PROJECT_DIR, duckdb_memory_limit
+from ingestion.settings import MEMORY_LIMIT_ENV
 
 # Statuses dbt writes in run_results.json for nodes that did not pass.
 _FAILED = {"error", "fail", "runtime error"}
@@ -134,6 +135,31 @@ def _missing_nodes(
     return sorted(missing)
 
 
+def _incremental_relations(target_path: Path, names: list[str]) -> list[tuple[str, str]]:
+    """(schema, name) of the incremental models among `names`, from the parsed manifest."""
+    manifest_file = target_path / "manifest.json"
+    nodes = json.loads(manifest_file.read_text(encoding="utf-8")).get("nodes", {})
+    wanted = set(names)
+    return [
+        (str(node["schema"]), str(node.get("alias") or node["name"]))
+        for node in nodes.values()
+        if node.get("resource_type") == "model"
+        and node["name"] in wanted
+        and node.get("config", {}).get("materialized") == "incremental"
+    ]
+
+
+def _drop(db_path: Path, relations: list[tuple[str, str]]) -> None:
+    if not relations:
+        return
+    con = duckdb.connect(str(db_path))
+    try:
+        for schema, name in relations:
+            con.execute(f'drop table if exists "{schema}"."{name}"')
+    finally:
+        con.close()
+
+
 def _selected(
     select: list[str], common: list[str], env: dict[str, str], target_path: Path, log_path: Path
 ) -> set[str] | None:
@@ -238,10 +264,13 @@ def build(
     docs: bool = False,
     dbt_vars: dict | None = None,
     exclude: list[str] | None = None,
+    unit_tests: bool = True,
 ) -> BuildResult:
     """`dbt build` of the project against the warehouse `db_path` (which must hold the raw
     layer). Models and seeds without a relation yet (all of them on a warehouse never built)
     are first created empty (`dbt build --empty`): dbt unit tests need their inputs to exist.
+    `unit_tests=False` leaves the unit tests (and so that pre-pass) out, as production runs
+    do: their inputs are fixed rows, so they prove the code, not the data.
     `docs=True` also writes the self-contained `static_index.html` (dbt docs, offline)."""
     db_path = Path(db_path).expanduser().resolve()
     target_path = Path(target_path) if target_path else default_target_path(db_path)
@@ -254,6 +283,7 @@ def build(
         env = {
             **os.environ,
             DB_ENV: str(db_path),
+            MEMORY_LIMIT_ENV: duckdb_memory_limit(),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_USE_COLORS": "false",
         }
@@ -274,7 +304,7 @@ def build(
         # empty first (on a warehouse never built, all of them). A partial build only needs
         # its own nodes and what they read: the rest of the project may not be buildable here.
         scope = _selected(select, common, env, target_path, log_path) if select else None
-        missing = _missing_nodes(target_path, relations, scope)
+        missing = _missing_nodes(target_path, relations, scope) if unit_tests else []
         if missing:
             empty = ["build", "--empty", "--resource-type", "model", "--resource-type", "seed"]
             empty += ["--select", *missing]
@@ -289,6 +319,11 @@ def build(
                     elapsed_seconds=time.perf_counter() - started,
                     target_path=target_path,
                 )
+            # Left empty, an incremental model's first build would take the incremental path
+            # (a temp table, then delete+insert of every row), several times slower at scale
+            # than the `create table as` dbt runs when the relation is missing. By the time
+            # they run, the unit tests find it built: dbt builds parents first.
+            _drop(db_path, _incremental_relations(target_path, missing))
 
         args = ["build", *common]
         if select:
@@ -299,6 +334,8 @@ def build(
             args += ["--select", *select, "--indirect-selection", "buildable"]
         if exclude:
             args += ["--exclude", *exclude]
+        if not unit_tests:
+            args += ["--exclude-resource-type", "unit_test"]
         if full_refresh:
             args.append("--full-refresh")
         completed, results, invocation_id = _invoke(args, env, target_path, log_path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ingestion.settings import load_settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DEFAULT_DB = PROJECT_ROOT / "warehouse" / "crm.duckdb"
@@ -23,3 +25,10 @@ def published_db(db: Path) -> Path:
     Kept beside the working file so that `--db` moves both together.
     """
     return db.with_name(f"{db.stem}.published{db.suffix or '.duckdb'}")
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB `memory_limit` of every pipeline connection: `$CRM_DUCKDB_MEMORY_LIMIT`, else
+    the one of ingestion/settings.yml (why that value: see there). `crm build` hands it to
+    dbt's profile through the same variable."""
+    return load_settings().memory_limit

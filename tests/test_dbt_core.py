@@ -4,6 +4,7 @@ incremental runs that rewrite only new or changed rows yet equal a full rebuild.
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -13,11 +14,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from crm.build import build
+from crm.build import build, default_target_path
 from crm.cli import main
 from crm.dbt_sources import SOURCES_PATH, render_sources
 from crm.errors import UserError
 from crm.settings import DBT_PROJECT_DIR
+from ingestion.settings import MEMORY_LIMIT_ENV, SETTINGS_PATH, load_settings
 
 SEEDS = DBT_PROJECT_DIR / "seeds"
 FACTS = {
@@ -129,11 +131,15 @@ def test_build_summary_names_the_failing_test(built_db: Path, tmp_path: Path):
         built_db,
         """
         insert into raw.orders
-        select * replace ('ORDER-BAD' as order_id, 'shipped' as status)
+        select * replace (
+            'ORDER-BAD' as order_id, 'shipped' as status, _loaded_at + interval 1 day as _loaded_at
+        )
         from raw.orders limit 1
         """,
     )
-    result = build(built_db, select=["fct_orders"], target_path=tmp_path / "target")
+    result = build(
+        built_db, select=["stg_raw__orders", "fct_orders"], target_path=tmp_path / "target"
+    )
     assert not result.success
     assert "accepted_values_fct_orders_order_status" in result.summary
     assert "fail" in result.summary
@@ -233,11 +239,14 @@ def test_incremental_run_rewrites_only_changed_rows_and_equals_full_refresh(
     built_db: Path, tmp_path: Path
 ):
     before = _table(built_db, "fct_orders", "order_id")
-    pending = _query(
+    staged_before = _query(built_db, "select * from staging.stg_raw__orders order by order_id")
+    pending, stale = _query(
         built_db,
-        "select order_id from marts.fct_orders where order_status <> 'completed' limit 1",
-    )["order_id"].iloc[0]
-    # A day of new data: a status change (new version) of one order and one new order.
+        "select order_id from marts.fct_orders where order_status <> 'completed' "
+        "order by order_id limit 2",
+    )["order_id"].tolist()
+    # A day of new data: a status change (new version) of one order, one new order, and a
+    # late copy of an *older* version of another order, which must not replace its newer one.
     _execute(
         built_db,
         f"""
@@ -255,11 +264,28 @@ def test_incremental_run_rewrites_only_changed_rows_and_equals_full_refresh(
             'inc-1' as _load_id,
             _loaded_at + interval 1 day as _loaded_at)
         from raw.orders where status = 'completed' limit 1;
+        insert into raw.orders
+        select * replace (
+            'completed' as status,
+            updated_at - interval 1 day as updated_at,
+            'inc-1' as _load_id,
+            _loaded_at + interval 1 day as _loaded_at)
+        from raw.orders where order_id = '{stale}'
+        order by updated_at desc limit 1;
         """,
     )
     target = tmp_path / "target"
-    incremental = build(built_db, select=["fct_orders"], target_path=target)
+    incremental = build(built_db, select=["stg_raw__orders", "fct_orders"], target_path=target)
     assert incremental.success, incremental.summary
+    # Staging took the incremental path: only keys with a row loaded since its last build.
+    model = Path("crm_analytics", "models", "staging", "stg_raw__orders.sql")
+    executed_sql = (target / "run" / model).read_text(encoding="utf-8").lower()
+    compiled_sql = (target / "compiled" / model).read_text(encoding="utf-8").lower()
+    assert "delete from" in executed_sql and "new_versions._loaded_at >" in compiled_sql
+    staged_after = _query(built_db, "select * from staging.stg_raw__orders order by order_id")
+    assert len(staged_after) == len(staged_before) + 1
+    kept = staged_after.set_index("order_id").loc[stale]
+    assert kept["order_status"] == staged_before.set_index("order_id").loc[stale, "order_status"]
     assert _rows_written(built_db, incremental, "fct_orders") == 2
 
     after = _table(built_db, "fct_orders", "order_id")
@@ -273,10 +299,14 @@ def test_incremental_run_rewrites_only_changed_rows_and_equals_full_refresh(
 
     rebuilt = tmp_path / "rebuilt.duckdb"
     shutil.copy(built_db, rebuilt)
-    full = build(rebuilt, select=["fct_orders"], full_refresh=True, target_path=target)
+    full = build(
+        rebuilt, select=["stg_raw__orders", "fct_orders"], full_refresh=True, target_path=target
+    )
     assert full.success, full.summary
     assert _rows_written(rebuilt, full, "fct_orders") == len(after)
     pd.testing.assert_frame_equal(_table(rebuilt, "fct_orders", "order_id"), after)
+    restaged = _query(rebuilt, "select * from staging.stg_raw__orders order by order_id")
+    pd.testing.assert_frame_equal(restaged, staged_after)
 
 
 def test_identity_merge_moves_old_facts_to_the_merged_person(built_db: Path, tmp_path: Path):
@@ -367,3 +397,30 @@ def test_build_creates_missing_relations_before_unit_tests(built_db: Path, tmp_p
     assert all(r.status == "pass" for r in unit_tests)
     rows = _query(built_db, "select count(*) as n from intermediate.int_contacts_resolved")
     assert rows["n"].iloc[0] > 0
+
+
+def test_first_build_creates_incremental_models_without_the_incremental_path(
+    _built_tiny: Path,
+):
+    # build() creates every relation empty for the unit tests, then drops the incremental
+    # ones: a first build must `create table as`, not delete+insert every row into an empty
+    # table (several times slower at scale).
+    run_dir = default_target_path(_built_tiny) / "run" / "crm_analytics" / "models"
+    for model in ("staging/stg_raw__orders.sql", "marts/core/fct_order_lines.sql"):
+        executed = (run_dir / model).read_text(encoding="utf-8").lower()
+        assert re.search(r"create\s+table", executed), model
+        assert "delete from" not in executed, model
+
+
+def test_dbt_profile_defaults_to_the_pipelines_memory_limit():
+    # dbt run by hand (without `crm build` setting the variable) keeps the same bound.
+    limit = load_settings(SETTINGS_PATH).memory_limit
+    profile = (DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")
+    assert f"env_var('{MEMORY_LIMIT_ENV}', '{limit}')" in profile
+
+
+def test_build_without_unit_tests_runs_the_data_tests_only(built_db: Path, tmp_path: Path):
+    result = build(built_db, select=["fct_tickets"], target_path=tmp_path / "t", unit_tests=False)
+    assert result.success, result.summary
+    kinds = {r.resource_type for r in result.results}
+    assert "unit_test" not in kinds and {"model", "test"} <= kinds

@@ -28,6 +28,11 @@ def register(subparsers) -> None:
         action="store_true",
         help="also write the dbt docs site as one offline file (static_index.html)",
     )
+    parser.add_argument(
+        "--no-unit-tests",
+        action="store_true",
+        help="leave out the dbt unit tests, as `crm run` does (they test code, not data)",
+    )
     parser.add_argument("--target-path", metavar="DIR", default=None, help="dbt target directory")
     parser.set_defaults(func=_run)
 
@@ -40,6 +45,7 @@ def _run(args: argparse.Namespace) -> int:
         full_refresh=args.full_refresh,
         target_path=args.target_path,
         docs=args.docs,
+        unit_tests=not args.no_unit_tests,
     )
     stream = sys.stdout if result.success else sys.stderr
     print(result.summary, file=stream)

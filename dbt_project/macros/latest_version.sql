@@ -25,3 +25,24 @@
 {% macro fx_rate_to_reporting(fx='fx', fx_reporting='fx_reporting') -%}
     cast({{ fx }}.cny_per_unit / {{ fx_reporting }}.cny_per_unit as decimal(18, 6))
 {%- endmacro %}
+
+{#- Filter for a staging model's import CTE over `relation` (aliased `alias`): on an
+    incremental run, only the rows of natural keys that got a row loaded after the newest
+    `_loaded_at` already staged — every version of those keys, old ones included, so
+    `latest_version` still picks among all of them. A key's newest load is staged or lost to a
+    higher version loaded earlier, so nothing loaded since the last build is missed (some keys
+    are merely re-staged). On a full build: no filter. -#}
+{% macro keys_with_new_versions(relation, alias, natural_key) -%}
+    {%- if is_incremental() %}
+    where exists (
+        select 1
+        from {{ relation }} as new_versions
+        where new_versions._loaded_at > (
+                select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }}
+            )
+            {%- for column in natural_key %}
+            and new_versions.{{ column }} = {{ alias }}.{{ column }}
+            {%- endfor %}
+    )
+    {%- endif %}
+{%- endmacro %}

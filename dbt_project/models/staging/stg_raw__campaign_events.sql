@@ -1,6 +1,9 @@
+{{ config(unique_key='event_id') }}
+
 with source as (
 
-    select * from {{ source('raw', 'campaign_events') }}
+    select * from {{ source('raw', 'campaign_events') }} as raw_rows
+    {{ keys_with_new_versions(source('raw', 'campaign_events'), 'raw_rows', ['event_id']) }}
 
 ),
 

@@ -1,6 +1,9 @@
+{{ config(unique_key='campaign_id') }}
+
 with source as (
 
-    select * from {{ source('raw', 'campaigns') }}
+    select * from {{ source('raw', 'campaigns') }} as raw_rows
+    {{ keys_with_new_versions(source('raw', 'campaigns'), 'raw_rows', ['campaign_id']) }}
 
 ),
 

@@ -1,6 +1,9 @@
+{{ config(unique_key='contact_key') }}
+
 with source as (
 
-    select * from {{ source('raw', 'contacts') }}
+    select * from {{ source('raw', 'contacts') }} as raw_rows
+    {{ keys_with_new_versions(source('raw', 'contacts'), 'raw_rows', ['source_system', 'source_contact_id']) }}
 
 ),
 

@@ -1,6 +1,9 @@
+{{ config(unique_key='order_line_id') }}
+
 with source as (
 
-    select * from {{ source('raw', 'order_lines') }}
+    select * from {{ source('raw', 'order_lines') }} as raw_rows
+    {{ keys_with_new_versions(source('raw', 'order_lines'), 'raw_rows', ['order_line_id']) }}
 
 ),
 

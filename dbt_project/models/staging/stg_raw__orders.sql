@@ -1,6 +1,9 @@
+{{ config(unique_key='order_id') }}
+
 with source as (
 
-    select * from {{ source('raw', 'orders') }}
+    select * from {{ source('raw', 'orders') }} as raw_rows
+    {{ keys_with_new_versions(source('raw', 'orders'), 'raw_rows', ['order_id']) }}
 
 ),
 

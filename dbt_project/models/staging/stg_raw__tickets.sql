@@ -1,6 +1,9 @@
+{{ config(unique_key='ticket_id') }}
+
 with source as (
 
-    select * from {{ source('raw', 'tickets') }}
+    select * from {{ source('raw', 'tickets') }} as raw_rows
+    {{ keys_with_new_versions(source('raw', 'tickets'), 'raw_rows', ['ticket_id']) }}
 
 ),
 
