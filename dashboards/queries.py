@@ -26,7 +26,6 @@ CAMPAIGN_PERF = "wh.marts.mart_campaign_performance"
 CAMPAIGN_REACH = "wh.marts.mart_campaign_reach_daily"
 ORDER_DAYS = "wh.marts.mart_customer_order_days"
 TIMELINE = "wh.marts.mart_customer_timeline"
-CLV = "wh.marts.mart_clv_predictions"
 IDENTITIES = "wh.marts.customer_identities"
 RUNS = "wh.quality.runs"
 RESULTS = "wh.quality.results"
@@ -238,9 +237,8 @@ def csat_trend(f: Filters) -> Query:
 
 # --- customers & value ---------------------------------------------------------------------
 
-_ACTIVE_PEOPLE = f"""
-    customer_key in (select customer_key from {ORDER_DAYS} where {_FIRST_DAY_IN_PERIOD})
-"""
+# The page's people are those active in the period: their first order day in it, one row each
+# in mart_customer_order_days, which carries every column the page groups or averages on.
 
 
 def segment_summary(f: Filters) -> Query:
@@ -249,11 +247,10 @@ def segment_summary(f: Filters) -> Query:
         select
             coalesce(rfm_segment, '—') as rfm_segment,
             count(*) as customers,
-            sum(net_revenue) as net_revenue,
-            avg(p.predicted_clv_12m) as avg_predicted_clv
-        from {C360} as c
-        left join {CLV} as p using (customer_key)
-        where {_ACTIVE_PEOPLE} {scope(f)}
+            sum(customer_net_revenue) as net_revenue,
+            avg(predicted_clv_12m) as avg_predicted_clv
+        from {ORDER_DAYS}
+        where {_FIRST_DAY_IN_PERIOD} {person_filter(f)}
         group by 1 order by customers desc
         """,
         f,
@@ -265,12 +262,11 @@ def value_tier_summary(f: Filters) -> Query:
         f"""
         select
             coalesce(value_tier, '—') as value_tier,
-            coalesce(p.churn_risk, '—') as churn_risk,
+            coalesce(churn_risk, '—') as churn_risk,
             count(*) as customers,
-            sum(p.predicted_clv_12m) as predicted_clv
-        from {C360} as c
-        left join {CLV} as p using (customer_key)
-        where {_ACTIVE_PEOPLE} {scope(f)}
+            sum(predicted_clv_12m) as predicted_clv
+        from {ORDER_DAYS}
+        where {_FIRST_DAY_IN_PERIOD} {person_filter(f)}
         group by 1, 2 order by 1, 2
         """,
         f,
@@ -283,8 +279,8 @@ def clv_histogram(f: Filters, bins: int) -> Query:
         f"""
         with values as (
             select predicted_clv_12m as clv
-            from {CLV}
-            where predicted_clv_12m is not null and {_ACTIVE_PEOPLE} {scope(f)}
+            from {ORDER_DAYS}
+            where predicted_clv_12m is not null and {_FIRST_DAY_IN_PERIOD} {person_filter(f)}
         ),
         bounds as (
             select greatest(quantile_cont(clv, 0.99), 1e-9) / $bins as width from values
@@ -304,18 +300,28 @@ def clv_histogram(f: Filters, bins: int) -> Query:
 def customers_at_risk(
     f: Filters, tiers: tuple[str, ...], risks: tuple[str, ...], limit: int
 ) -> Query:
+    """The most valuable active people at risk, picked on the order-days mart (which carries
+    their attributes); only those `limit` rows are looked up in customer_360 for name, contact
+    details, P(no purchase in 12 months), orders and last order date."""
     return _q(
         f"""
+        with at_risk as (
+            select
+                customer_key, region, acquisition_channel, rfm_segment, value_tier, churn_risk,
+                customer_net_revenue, predicted_clv_12m
+            from {ORDER_DAYS}
+            where value_tier = any($tiers) and churn_risk = any($risks)
+                and {_FIRST_DAY_IN_PERIOD} {person_filter(f)}
+            order by predicted_clv_12m desc nulls last, customer_key
+            limit $limit
+        )
         select
-            c.customer_key, c.full_name, c.email, c.phone, c.region, c.acquisition_channel,
-            c.rfm_segment, c.value_tier, p.churn_risk, c.p_no_purchase_12m, c.orders,
-            c.net_revenue, p.predicted_clv_12m, c.last_order_date
-        from {C360} as c
-        inner join {CLV} as p using (customer_key)
-        where c.value_tier = any($tiers) and p.churn_risk = any($risks)
-            and {_ACTIVE_PEOPLE} {scope(f)}
-        order by predicted_clv_12m desc nulls last, customer_key
-        limit $limit
+            a.customer_key, c.full_name, c.email, c.phone, a.region, a.acquisition_channel,
+            a.rfm_segment, a.value_tier, a.churn_risk, c.p_no_purchase_12m, c.orders,
+            a.customer_net_revenue as net_revenue, a.predicted_clv_12m, c.last_order_date
+        from at_risk as a
+        inner join {C360} as c on c.customer_key = a.customer_key
+        order by a.predicted_clv_12m desc nulls last, a.customer_key
         """,
         f,
         tiers=list(tiers),

@@ -10,7 +10,6 @@ from dashboards.context import current
 from dashboards.i18n import label, t
 from dashboards.queries import (
     C360,
-    CLV,
     ORDER_DAYS,
     clv_histogram,
     customers_at_risk,
@@ -23,10 +22,17 @@ lang, f, cfg = ctx.lang, ctx.filters, ctx.config
 st.title(t("page.customers", lang))
 st.caption(t("customers.caption", lang, start=f.start, end=f.end))
 
-if (
-    requires(ctx, C360, "rfm_segment", "value_tier", "net_revenue", "orders", "p_no_purchase_12m")
-    and requires(ctx, CLV, "churn_risk", "predicted_clv_12m")
-    and requires(ctx, ORDER_DAYS, "order_date", "previous_order_date")
+if requires(
+    ctx, C360, "rfm_segment", "value_tier", "net_revenue", "orders", "p_no_purchase_12m"
+) and requires(
+    ctx,
+    ORDER_DAYS,
+    "order_date",
+    "previous_order_date",
+    "value_tier",
+    "churn_risk",
+    "customer_net_revenue",
+    "predicted_clv_12m",
 ):
     segments = ctx.frame(segment_summary(f))
     left, right = st.columns([3, 2])

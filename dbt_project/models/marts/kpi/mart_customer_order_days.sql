@@ -2,7 +2,9 @@
     active, new, retained and repeat customers under any date range and person filter without
     a distinct over people. A person is active in [start, end] once, on their first order day
     in it: the day whose previous order day is null or before `start`. Person attributes are
-    customer_360's and the CLV prediction mart_clv_predictions', as the dashboards read them. -#}
+    customer_360's and the CLV prediction and churn risk mart_clv_predictions', as the
+    dashboards read them, so the Customers page reads only this table for the active people.
+    Stored in order_date order: a date range reads only its row groups (zone maps). -#}
 
 with
 
@@ -51,8 +53,11 @@ joined as (
         customers.region,
         customers.acquisition_channel,
         customers.rfm_segment,
+        customers.value_tier,
+        clv_predictions.churn_risk,
         sequenced.orders,
         sequenced.net_revenue,
+        customers.net_revenue as customer_net_revenue,
         clv_predictions.predicted_clv_12m,
         sequenced.order_date,
         sequenced.first_order_date,
@@ -71,9 +76,12 @@ final as (
         cast(region as {{ dbt.type_string() }}) as region,
         cast(acquisition_channel as {{ dbt.type_string() }}) as acquisition_channel,
         cast(rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
+        cast(value_tier as {{ dbt.type_string() }}) as value_tier,
+        cast(churn_risk as {{ dbt.type_string() }}) as churn_risk,
         cast('{{ var("reporting_currency") }}' as {{ dbt.type_string() }}) as currency,
         cast(orders as {{ dbt.type_bigint() }}) as orders,
         cast(net_revenue as decimal(18, 2)) as net_revenue,
+        cast(customer_net_revenue as decimal(18, 2)) as customer_net_revenue,
         cast(predicted_clv_12m as decimal(18, 2)) as predicted_clv_12m,
         cast(order_date as date) as order_date,
         cast(first_order_date as date) as first_order_date,
@@ -82,4 +90,6 @@ final as (
     from joined
 )
 
+-- the physical order is part of the model (see above)
 select * from final
+order by order_date
