@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from quality.suites import CUSTOM_SQL, Check, Suite, load_suites
+from quality.suites import CUSTOM_SQL, UNIQUE_COLUMN, Check, Suite, load_suites
 
 
 def _literal(value: object) -> str:
@@ -46,7 +46,7 @@ def _aggregate(check: Check) -> str | None:
         return f"count(*) filter (where {' or '.join(parts)})"
     if kind == "expect_column_values_to_match_regex":
         return f"count(*) filter (where not regexp_matches({col}, {_literal(kw['regex'])}))"
-    if kind == "expect_column_values_to_be_unique":
+    if kind == UNIQUE_COLUMN:
         return f"count({col}) - count(distinct {col})"
     return None
 

@@ -16,10 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 from quality.expectations import UnexpectedRowCount
+from quality.suites import UNIQUE_COLUMN
 
 SAMPLE_SIZE = 20
 # The column-check fields that carry the sample in a SUMMARY result.
 _SAMPLE_FIELDS = ("partial_unexpected_list", "partial_unexpected_counts")
+# What the uniqueness sampler adds to a failed proportion check: how many rows are duplicates.
+_COUNT_FIELDS = ("element_count", "unexpected_count", "unexpected_percent")
 
 
 def needs_sample(result: Any) -> bool:
@@ -42,6 +45,12 @@ def _row_sampler(config: Any) -> Any:
 
 
 def _value_sampler(config: Any) -> Any:
+    if config.type == UNIQUE_COLUMN:
+        # The proportion has no unexpected values of its own: the stock uniqueness
+        # expectation on the same column counts and lists the duplicates.
+        from great_expectations.expectations import ExpectColumnValuesToBeUnique
+
+        return ExpectColumnValuesToBeUnique(column=config.kwargs["column"], meta=config.meta)
     expectation = config.to_domain_obj()
     # A copy for a throwaway suite: GX refuses an expectation that names its stored suite's id.
     expectation.id = None
@@ -84,7 +93,10 @@ def attach_samples(batch_definition: Any, suite_result: Any) -> bool:
         result.result["details"] = {"unexpected_rows": sample.get("unexpected_rows", [])}
     for result in columns:
         sample = values[result.expectation_config.meta["check"]].result
-        result.result.update({k: sample[k] for k in _SAMPLE_FIELDS if k in sample})
+        fields = _SAMPLE_FIELDS
+        if result.expectation_config.type == UNIQUE_COLUMN:
+            fields += _COUNT_FIELDS
+        result.result.update({k: sample[k] for k in fields if k in sample})
     return True
 
 

@@ -28,6 +28,11 @@ SUITES_DIR = Path(__file__).with_name("suites")
 RULES_FILE = "_contract_rules.yml"
 SEVERITIES = ("critical", "warning")
 CUSTOM_SQL = "unexpected_rows_expectation"
+# Single-column uniqueness: distinct ÷ non-null values must be 1. The same pass/fail as
+# expect_column_values_to_be_unique, but GX computes it with count(distinct) inside the
+# table's one aggregate query instead of a window over the whole table; a failed check gets its
+# duplicate count and sample from the stock expectation afterwards (quality/samples.py).
+UNIQUE_COLUMN = "expect_column_proportion_of_unique_values_to_be_between"
 # Ingestion's own email shape, so the gate and the loader never disagree. Raw keeps the value as
 # written and ingestion trims before matching, so surrounding blanks are allowed here too.
 EMAIL_REGEX = r"^\s*" + EMAIL_PATTERN.removeprefix("^").removesuffix("$") + r"\s*$"
@@ -178,8 +183,8 @@ def derive_contract_checks(
         add(
             "natural_key",
             "natural_key.unique",
-            "expect_column_values_to_be_unique",
-            {"column": key[0]},
+            UNIQUE_COLUMN,
+            {"column": key[0], "min_value": 1},
             key=key[0],
         )
     else:

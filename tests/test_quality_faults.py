@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from ingestion.contracts import load_contracts
+from quality.suites import CUSTOM_SQL
 
 CONTRACTS = load_contracts()
 FAULT_LOAD_ID = "faulty-upstream"
@@ -198,5 +199,8 @@ def test_planted_fault_is_caught_by_its_expectation(
     _land(db, landing)
     failed = {o.check_id: o for o in _raw_run(db, tmp_path / "reports").critical_failures}
     assert set(failed) == landing.expected
-    # The history shows the auditor what failed: the offending values or rows.
+    # The history shows the auditor what failed: the offending values or rows, and for a
+    # column check how many rows (a uniqueness check's count comes from its sampling re-run).
     assert [c for c, o in failed.items() if not o.unexpected_sample] == []
+    counted = [o for o in failed.values() if o.expectation_type != CUSTOM_SQL]
+    assert [o.check_id for o in counted if not o.unexpected_count] == []
