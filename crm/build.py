@@ -110,9 +110,10 @@ def _existing_relations(db_path: Path) -> set[tuple[str, str]]:
 
 def _missing_nodes(
     target_path: Path, relations: set[tuple[str, str]], scope: set[str] | None = None
-) -> list[str]:
+) -> dict[str, dict]:
     """Models and seeds of the freshly parsed manifest that have no relation in the
-    warehouse yet; with `scope` (unique ids), only those nodes and the ones they read."""
+    warehouse yet, by name; with `scope` (unique ids), only those nodes and the ones they
+    read."""
     manifest_file = target_path / "manifest.json"
     nodes = json.loads(manifest_file.read_text(encoding="utf-8")).get("nodes", {})
     if scope is not None:
@@ -121,7 +122,7 @@ def _missing_nodes(
             for uid in scope
             for parent in nodes.get(uid, {}).get("depends_on", {}).get("nodes", [])
         }
-    missing = []
+    missing = {}
     for unique_id, node in nodes.items():
         if node.get("resource_type") not in ("model", "seed"):
             continue
@@ -131,20 +132,16 @@ def _missing_nodes(
             continue
         name = (node.get("alias") or node["name"]).lower()
         if (str(node.get("schema", "")).lower(), name) not in relations:
-            missing.append(node["name"])
-    return sorted(missing)
+            missing[node["name"]] = node
+    return missing
 
 
-def _incremental_relations(target_path: Path, names: list[str]) -> list[tuple[str, str]]:
-    """(schema, name) of the incremental models among `names`, from the parsed manifest."""
-    manifest_file = target_path / "manifest.json"
-    nodes = json.loads(manifest_file.read_text(encoding="utf-8")).get("nodes", {})
-    wanted = set(names)
+def _incremental_relations(nodes: list[dict]) -> list[tuple[str, str]]:
+    """(schema, name) of the incremental models among manifest `nodes`."""
     return [
         (str(node["schema"]), str(node.get("alias") or node["name"]))
-        for node in nodes.values()
+        for node in nodes
         if node.get("resource_type") == "model"
-        and node["name"] in wanted
         and node.get("config", {}).get("materialized") == "incremental"
     ]
 
@@ -304,10 +301,10 @@ def build(
         # empty first (on a warehouse never built, all of them). A partial build only needs
         # its own nodes and what they read: the rest of the project may not be buildable here.
         scope = _selected(select, common, env, target_path, log_path) if select else None
-        missing = _missing_nodes(target_path, relations, scope) if unit_tests else []
+        missing = _missing_nodes(target_path, relations, scope) if unit_tests else {}
         if missing:
             empty = ["build", "--empty", "--resource-type", "model", "--resource-type", "seed"]
-            empty += ["--select", *missing]
+            empty += ["--select", *sorted(missing)]
             completed, results, _ = _invoke([*empty, *common], env, target_path, log_path)
             if completed.returncode != 0:
                 output = completed.stdout + completed.stderr
@@ -323,7 +320,7 @@ def build(
             # (a temp table, then delete+insert of every row), several times slower at scale
             # than the `create table as` dbt runs when the relation is missing. By the time
             # they run, the unit tests find it built: dbt builds parents first.
-            _drop(db_path, _incremental_relations(target_path, missing))
+            _drop(db_path, _incremental_relations(list(missing.values())))
 
         args = ["build", *common]
         if select:
