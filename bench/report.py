@@ -6,12 +6,27 @@ import json
 from pathlib import Path
 from typing import Any
 
+from crm.settings import PROJECT_ROOT
+
 
 def write_json(document: dict[str, Any], results_dir: Path) -> Path:
+    """Writes the run's JSON into `results_dir` and records where in the document, so that
+    its Markdown table names the file actually written."""
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"{document['scale']}-{document['started_at'][:10]}.json"
+    document["results_file"] = _shown(path)
     path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
     return path
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the project when it lies inside it (as the docs link it)."""
+    resolved = path.resolve()
+    return (
+        str(resolved.relative_to(PROJECT_ROOT))
+        if resolved.is_relative_to(PROJECT_ROOT)
+        else str(resolved)
+    )
 
 
 def _s(value: float | None, unit: str = "s", digits: int = 1) -> str:
@@ -154,7 +169,7 @@ def markdown(document: dict[str, Any]) -> str:
         f"{machine['versions'].get('dbt-duckdb')} · load average "
         f"{machine['load_average_before'][0]} before, {machine['load_average_after'][0]} after "
         f"· {base.get('rows', 0):,} generated rows (as of {dataset.get('as_of')}) · "
-        f"JSON: `bench/results/{document['scale']}-{document['started_at'][:10]}.json`",
+        f"JSON: `{document.get('results_file', 'not written')}`",
         "",
         "Stage cells: wall / CPU incl. child processes / peak RSS, each stage in its own process."
         f" Targets are stated for `{document['targets'][0]['applies_to_scale']}`"

@@ -89,3 +89,5 @@ def test_results_json_and_table_are_written(tiny_run):
     assert "## Pipeline benchmark run: `tiny`" in table
     assert "not measured" not in table
     assert "FAILED" not in table
+    # The table names the file written (here a temporary directory, not bench/results).
+    assert f"JSON: `{path.resolve()}`" in table
