@@ -60,58 +60,49 @@ def markdown(document: dict[str, Any]) -> str:
         t = targets.get(figure)
         return f"{t['target']} {t['unit']}" if t else ""
 
+    def verdict(figure: str) -> tuple[str, str]:
+        """The target and whether it was met: the last two cells of a judged row."""
+        return target(figure), _met(targets.get(figure))
+
+    def stage_row(label: str, stage: str, baseline_label: str, baseline: str) -> tuple:
+        """A stage's wall / CPU / RSS beside its baseline's (its ratio has a row of its own)."""
+        return (
+            label,
+            _stage(document, stage),
+            f"{baseline_label}: {_stage(document, baseline)}",
+            "",
+            "",
+            "",
+        )
+
     def ratio(figure: str, unit: str = "×") -> str:
         cpu = v.get(f"{figure}_cpu")
         return _s(v.get(figure), unit, 2) + ("" if cpu is None else f" (CPU {cpu:.2f}×)")
 
     rows = [
-        (
-            "ingestion (all files)",
-            _stage(document, "ingest"),
-            f"plain CTAS: {_stage(document, 'plain_ctas')}",
-            "",
-            "",
-            "",
-        ),
+        stage_row("ingestion (all files)", "ingest", "plain CTAS", "plain_ctas"),
         (
             "ingestion rate, files DuckDB reads itself",
             f"{v.get('ingest_rows_per_second') or 0:,} rows/s",
             f"{v.get('plain_ctas_rows_per_second') or 0:,} rows/s",
             ratio("ingestion_rate_ratio"),
-            target("ingestion_rate_ratio"),
-            _met(targets.get("ingestion_rate_ratio")),
+            *verdict("ingestion_rate_ratio"),
         ),
-        (
-            "dbt build",
-            _stage(document, "dbt_build"),
-            f"compiled SQL direct: {_stage(document, 'dbt_direct')}",
-            "",
-            "",
-            "",
-        ),
+        stage_row("dbt build", "dbt_build", "compiled SQL direct", "dbt_direct"),
         (
             "dbt build, same work as the replay",
             _s(v.get("dbt_comparable_seconds")),
             _s(v.get("dbt_direct_seconds")),
             ratio("dbt_overhead_ratio"),
-            target("dbt_overhead_ratio"),
-            _met(targets.get("dbt_overhead_ratio")),
+            *verdict("dbt_overhead_ratio"),
         ),
-        (
-            "quality gate (run_quality)",
-            _stage(document, "quality"),
-            f"one SQL pass: {_stage(document, 'quality_sql_pass')}",
-            "",
-            "",
-            "",
-        ),
+        stage_row("quality gate (run_quality)", "quality", "one SQL pass", "quality_sql_pass"),
         (
             "quality: GX validation vs SQL pass",
             _s(v.get("quality_validate_seconds")),
             _s(v.get("quality_sql_pass_seconds")),
             ratio("quality_ratio"),
-            target("quality_ratio"),
-            _met(targets.get("quality_ratio")),
+            *verdict("quality_ratio"),
         ),
         ("publish", _stage(document, "publish"), "", "", "", ""),
         (
@@ -119,8 +110,7 @@ def markdown(document: dict[str, Any]) -> str:
             _s(v.get("full_pipeline_seconds")) + f" ({_s(v.get('full_pipeline_cpu_seconds'))} CPU)",
             "",
             "",
-            target("full_pipeline_seconds"),
-            _met(targets.get("full_pipeline_seconds")),
+            *verdict("full_pipeline_seconds"),
         ),
         (
             f"incremental run ({document['config']['increment_days']} days, "
@@ -128,8 +118,7 @@ def markdown(document: dict[str, Any]) -> str:
             _stage(document, "incremental_day"),
             f"full run {_s(v.get('full_pipeline_seconds'))}",
             ratio("incremental_share"),
-            target("incremental_share"),
-            _met(targets.get("incremental_share")),
+            *verdict("incremental_share"),
         ),
         (
             "dashboard queries, every page, default filters",
@@ -139,24 +128,21 @@ def markdown(document: dict[str, Any]) -> str:
             f"{_s(v.get('dashboard_worst_page_p95_ms'), 'ms', 0)})",
             _stage(document, "dashboards"),
             "",
-            target("dashboard_query_p95_ms"),
-            _met(targets.get("dashboard_query_p95_ms")),
+            *verdict("dashboard_query_p95_ms"),
         ),
         (
             "CLV fit (BG/NBD + Gamma-Gamma)",
             _s(v.get("clv_fit_seconds"), "s", 2),
             _stage(document, "clv_fit"),
             "",
-            target("clv_fit_seconds"),
-            _met(targets.get("clv_fit_seconds")),
+            *verdict("clv_fit_seconds"),
         ),
         (
             f"peak RSS of any stage ({v.get('peak_rss_stage')})",
             _s(v.get("peak_rss_gb"), "GB", 2),
             "",
             "",
-            target("peak_rss_gb"),
-            _met(targets.get("peak_rss_gb")),
+            *verdict("peak_rss_gb"),
         ),
     ]
     lines = [

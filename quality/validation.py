@@ -142,38 +142,39 @@ def _outcome(suite: Suite, check: Any, result: Any) -> CheckOutcome:
         else:
             observed_text = None
     return CheckOutcome(
-        suite=suite.name,
-        check_id=check.check_id,
-        expectation_type=check.expectation_type,
-        column=check.column,
-        severity=check.severity,
-        description=check.description,
+        **_identity(suite, check),
         success=bool(result.success) and exception is None,
         observed_value=observed_text,
         element_count=element_count,
         unexpected_count=unexpected,
         unexpected_percent=percent,
         unexpected_sample=_to_json(sample) if sample else None,
-        kwargs=_to_json(check.kwargs) or "{}",
         exception=exception,
     )
 
 
+def _identity(suite: Suite, check: Any) -> dict[str, Any]:
+    """The fields of an outcome that say which check it is, whatever its result."""
+    return {
+        "suite": suite.name,
+        "check_id": check.check_id,
+        "expectation_type": check.expectation_type,
+        "column": check.column,
+        "severity": check.severity,
+        "description": check.description,
+        "kwargs": _to_json(check.kwargs) or "{}",
+    }
+
+
 def _unreachable(suite: Suite, check: Any, message: str) -> CheckOutcome:
     return CheckOutcome(
-        suite=suite.name,
-        check_id=check.check_id,
-        expectation_type=check.expectation_type,
-        column=check.column,
-        severity=check.severity,
-        description=check.description,
+        **_identity(suite, check),
         success=False,
         observed_value=None,
         element_count=None,
         unexpected_count=None,
         unexpected_percent=None,
         unexpected_sample=None,
-        kwargs=_to_json(check.kwargs) or "{}",
         exception=message,
     )
 

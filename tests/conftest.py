@@ -6,12 +6,27 @@ warehouse never disturbs another.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 TINY_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium (installed by `make browser`; test tools cannot download one). A
+    missing browser fails the test that needs it, never skips it."""
+    for candidate in (
+        os.environ.get("CRM_CHROMIUM"),
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-headless-shell",
+    ):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.fail("Chromium not found (set $CRM_CHROMIUM or run `make browser`)", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -43,17 +43,6 @@ CHROMIUM_FLAGS = [
 ERROR_TEXTS = ("Traceback", "Error:", t("error.page", "en"))
 
 
-def chromium_path() -> str:
-    for candidate in (
-        os.environ.get("CRM_CHROMIUM"),
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-headless-shell",
-    ):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.fail("Chromium not found (set $CRM_CHROMIUM or run `make browser`)", pytrace=False)
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -126,7 +115,7 @@ def _person_with_email(published: Path) -> dict:
 
 
 def test_every_page_renders_its_title_without_error_in_chromium(
-    served: str, dashboard_published: Path
+    served: str, dashboard_published: Path, chromium: str
 ) -> None:
     published = dashboard_published
     from playwright.sync_api import sync_playwright
@@ -135,7 +124,7 @@ def test_every_page_renders_its_title_without_error_in_chromium(
     problems: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
+            executable_path=chromium, headless=True, args=CHROMIUM_FLAGS
         )
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 2200})
@@ -189,9 +178,8 @@ def test_every_page_renders_its_title_without_error_in_chromium(
     assert {name for name, _ in PAGES} <= {p.stem for p in SCREENSHOTS.glob("*.png")}
 
 
-def test_chromium_is_installed_for_ci() -> None:
+def test_chromium_is_installed_for_ci(chromium: str) -> None:
     """`make test` installs Chromium first; a missing one is a failure, never a skip."""
-    path = chromium_path()
-    version = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+    version = subprocess.run([chromium, "--version"], capture_output=True, text=True, timeout=30)
     assert version.returncode == 0, version.stderr
     assert "Chromium" in version.stdout or "Chrome" in version.stdout, version.stdout

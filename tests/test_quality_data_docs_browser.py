@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,18 +9,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def _chromium() -> str:
-    for candidate in (
-        os.environ.get("CRM_CHROMIUM"),
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-headless-shell",
-    ):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.fail("Chromium not found (set $CRM_CHROMIUM or run `make browser`)", pytrace=False)
-
-
-def test_data_docs_render_styled_offline(published_tiny: Path) -> None:
+def test_data_docs_render_styled_offline(published_tiny: Path, chromium: str) -> None:
     from playwright.sync_api import sync_playwright
 
     from quality import reports_dir_for
@@ -29,7 +17,7 @@ def test_data_docs_render_styled_offline(published_tiny: Path) -> None:
     site = reports_dir_for(published_tiny) / "data_docs"
     page_file = next(site.glob("validations/**/*.html"))
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
             context = browser.new_context(offline=True)
             failed: list[str] = []
