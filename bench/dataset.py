@@ -26,30 +26,39 @@ class Dataset:
 def ensure_dataset(
     scale: str, seed: int, increment_days: int, cache_root: Path, log_dir: Path
 ) -> tuple[Dataset, list[Measurement]]:
-    """The cached dataset, generating what is missing (each generation measured in a child)."""
+    """The cached dataset, generating what is missing (each generation measured in a child).
+    A cache whose increment covers another number of days keeps its base export."""
     root = cache_root / f"{scale}-{seed}"
     marker = root / MARKER
+    dataset = Dataset(root / "base", root / "increment", {})
+    base_details = None
     if marker.exists():
         info = json.loads(marker.read_text(encoding="utf-8"))
         if info.get("increment_days") == increment_days:
-            return Dataset(root / "base", root / "increment", info), []
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
+            return Dataset(dataset.base_dir, dataset.increment_dir, info), []
+        base_details, generate_seconds = info["base"], info["generate_seconds"]
+        marker.unlink()
+        shutil.rmtree(dataset.increment_dir, ignore_errors=True)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
     measurements = []
-    base = run_stage(
-        "generate", {"out_dir": str(root / "base"), "scale": scale, "seed": seed}, log_dir
-    )
-    measurements.append(base)
-    if not base.ok:
-        return Dataset(root / "base", root / "increment", {}), measurements
+    if base_details is None:
+        base = run_stage(
+            "generate", {"out_dir": str(dataset.base_dir), "scale": scale, "seed": seed}, log_dir
+        )
+        measurements.append(base)
+        if not base.ok:
+            return dataset, measurements
+        base_details, generate_seconds = base.details, base.seconds
     increment = run_stage(
         "generate_increment",
         {
-            "out_dir": str(root / "increment"),
+            "out_dir": str(dataset.increment_dir),
             "scale": scale,
             "seed": seed,
             "days": increment_days,
-            "as_of": base.details["as_of"],
+            "as_of": base_details["as_of"],
         },
         log_dir,
     )
@@ -57,12 +66,12 @@ def ensure_dataset(
     info = {
         "scale": scale,
         "seed": seed,
-        "as_of": base.details["as_of"],
+        "as_of": base_details["as_of"],
         "increment_days": increment_days,
-        "base": base.details,
+        "base": base_details,
         "increment": increment.details if increment.ok else {"error": increment.error},
-        "generate_seconds": base.seconds,
+        "generate_seconds": generate_seconds,
     }
     if increment.ok:
         marker.write_text(json.dumps(info, indent=2), encoding="utf-8")
-    return Dataset(root / "base", root / "increment", info), measurements
+    return Dataset(dataset.base_dir, dataset.increment_dir, info), measurements

@@ -96,7 +96,9 @@ def run_suite(
         "incremental_day",
         data_dir=str(dataset.increment_dir),
         db=str(db),
-        target_path=str(work / "dbt-incremental" / "target"),
+        # A daily run reuses the warehouse's dbt target directory (dbt's partial parsing), as
+        # `crm run` does with the one beside the warehouse.
+        target_path=str(target),
         log_path=str(work / "dbt-incremental" / "logs"),
         reports_dir=str(work / "reports"),
     )

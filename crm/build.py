@@ -289,14 +289,17 @@ def build(
             common += ["--vars", json.dumps(dbt_vars)]
         started = time.perf_counter()
 
-        parsed, _, _ = _invoke(["parse", *common], env, target_path, log_path)
-        if parsed.returncode != 0:
-            return BuildResult(
-                success=False,
-                summary="dbt parse failed: " + _error_lines(parsed.stdout + parsed.stderr),
-                elapsed_seconds=time.perf_counter() - started,
-                target_path=target_path,
-            )
+        # The manifest is read only to find a selection or the relations unit tests need;
+        # a production run (no selection, no unit tests) lets `dbt build` parse it once.
+        if select or unit_tests:
+            parsed, _, _ = _invoke(["parse", *common], env, target_path, log_path)
+            if parsed.returncode != 0:
+                return BuildResult(
+                    success=False,
+                    summary="dbt parse failed: " + _error_lines(parsed.stdout + parsed.stderr),
+                    elapsed_seconds=time.perf_counter() - started,
+                    target_path=target_path,
+                )
         # dbt unit tests need the relations they read to exist: create the missing ones
         # empty first (on a warehouse never built, all of them). A partial build only needs
         # its own nodes and what they read: the rest of the project may not be buildable here.

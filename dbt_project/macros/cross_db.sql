@@ -44,3 +44,17 @@
 {% macro reporting_date(expression) -%}
     cast({{ from_utc(expression, var('reporting_timezone')) }} as date)
 {%- endmacro %}
+
+{#- `expression` on the group's first row in `order_by` order: an ordered aggregate, so a
+    survivorship rule over many columns is one aggregate instead of a window per column. -#}
+{% macro first_by(expression, order_by) -%}
+    {{ return(adapter.dispatch('first_by', 'crm_analytics')(expression, order_by)) }}
+{%- endmacro %}
+
+{% macro default__first_by(expression, order_by) -%}
+    (array_agg({{ expression }} order by {{ order_by }}))[1]
+{%- endmacro %}
+
+{% macro duckdb__first_by(expression, order_by) -%}
+    first({{ expression }} order by {{ order_by }})
+{%- endmacro %}

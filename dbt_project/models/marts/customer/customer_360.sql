@@ -1,6 +1,8 @@
 {#- One row per resolved person (customer_key). Survivorship, RFM and tier rules:
     docs/decisions.md § KPI definitions. -#}
 {%- set survivor_columns = ['full_name', 'email_normalized', 'phone_normalized', 'company', 'country', 'region', 'city', 'owner'] -%}
+{%- set survivor_order = 'source_priority, updated_at desc nulls last, source_system, source_contact_id' -%}
+{%- set acquisition_order = 'case when acquisition_channel is null then 1 else 0 end, created_at, source_priority, source_system, source_contact_id' -%}
 {%- set stages = ['lead', 'mql', 'sql', 'opportunity', 'customer'] -%}
 
 with
@@ -29,57 +31,22 @@ clv_predictions as (
     select * from {{ ref('mart_clv_predictions') }}
 ),
 
+-- One row per person from their source records.
 -- Survivorship: per attribute, the non-null value of the most trusted source
 -- (source_priority 1 first), the most recently updated record within a priority.
-ranked_contacts as (
-    select
-        customer_key,
-        {%- for column in survivor_columns %}
-        {{ column }},
-        row_number() over (
-            partition by customer_key
-            order by
-                case when {{ column }} is null then 1 else 0 end,
-                source_priority,
-                updated_at desc,
-                source_system,
-                source_contact_id
-        ) as {{ column }}_rank,
-        {%- endfor %}
-        -- acquisition is first touch: channel and campaign come together from the
-        -- earliest created record that names a channel
-        acquisition_channel,
-        acquisition_campaign_id,
-        row_number() over (
-            partition by customer_key
-            order by
-                case when acquisition_channel is null then 1 else 0 end,
-                created_at,
-                source_priority,
-                source_system,
-                source_contact_id
-        ) as acquisition_rank
-    from contacts
-),
-
-survivors as (
-    select
-        customer_key,
-        {%- for column in survivor_columns %}
-        max(case when {{ column }}_rank = 1 then {{ column }} end) as {{ column }},
-        {%- endfor %}
-        max(case when acquisition_rank = 1 then acquisition_channel end) as acquisition_channel,
-        max(case when acquisition_rank = 1 then acquisition_campaign_id end)
-            as acquisition_campaign_id
-    from ranked_contacts
-    group by customer_key
-),
-
+-- Acquisition is first touch: channel and campaign come together from the earliest created
+-- record that names a channel.
 -- Lifecycle: the furthest stage any source reports (by stage column or stage timestamp),
 -- each stage dated by the earliest source that saw it.
 contact_rollup as (
     select
         customer_key,
+        {%- for column in survivor_columns %}
+        {{ first_by(column, 'case when ' ~ column ~ ' is null then 1 else 0 end, ' ~ survivor_order) }}
+            as {{ column }},
+        {%- endfor %}
+        {{ first_by('acquisition_channel', acquisition_order) }} as acquisition_channel,
+        {{ first_by('acquisition_campaign_id', acquisition_order) }} as acquisition_campaign_id,
         count(*) as source_identities,
         max(
             case
@@ -138,15 +105,25 @@ email_events as (
         and campaign_events.customer_key is not null
 ),
 
+-- One row per person, email campaign and event type, so the counts below are plain counts.
+email_engagement as (
+    select
+        customer_key,
+        campaign_id,
+        event_type
+    from email_events
+    group by customer_key, campaign_id, event_type
+),
+
 email_facts as (
     select
         customer_key,
-        count(distinct case when event_type = 'sent' then campaign_id end) as emails_sent,
-        count(distinct case when event_type = 'delivered' then campaign_id end) as emails_delivered,
-        count(distinct case when event_type = 'open' then campaign_id end) as emails_opened,
-        count(distinct case when event_type = 'click' then campaign_id end) as emails_clicked,
+        count(case when event_type = 'sent' then 1 end) as emails_sent,
+        count(case when event_type = 'delivered' then 1 end) as emails_delivered,
+        count(case when event_type = 'open' then 1 end) as emails_opened,
+        count(case when event_type = 'click' then 1 end) as emails_clicked,
         count(case when event_type = 'unsubscribe' then 1 end) > 0 as has_unsubscribed
-    from email_events
+    from email_engagement
     group by customer_key
 ),
 
@@ -203,16 +180,16 @@ rfm_segments as (
 joined as (
     select
         contact_rollup.customer_key,
-        survivors.full_name,
-        survivors.email_normalized as email,
-        survivors.phone_normalized as phone,
-        survivors.company,
-        survivors.country,
-        survivors.region,
-        survivors.city,
-        survivors.owner,
-        survivors.acquisition_channel,
-        survivors.acquisition_campaign_id,
+        contact_rollup.full_name,
+        contact_rollup.email_normalized as email,
+        contact_rollup.phone_normalized as phone,
+        contact_rollup.company,
+        contact_rollup.country,
+        contact_rollup.region,
+        contact_rollup.city,
+        contact_rollup.owner,
+        contact_rollup.acquisition_channel,
+        contact_rollup.acquisition_campaign_id,
         case contact_rollup.lifecycle_stage_rank
             {%- for stage in stages %}
             when {{ loop.index }} then '{{ stage }}'
@@ -273,8 +250,6 @@ joined as (
         contact_rollup.first_seen_at,
         last_interactions.last_interaction_at
     from contact_rollup
-    inner join survivors
-        on contact_rollup.customer_key = survivors.customer_key
     left join order_facts
         on contact_rollup.customer_key = order_facts.customer_key
     left join rfm_segments

@@ -18,14 +18,25 @@ attributions as (
     select * from {{ ref('fct_order_attributions') }}
 ),
 
+-- One row per campaign, event type and person, so the counts below are plain counts.
+campaign_reach as (
+    select
+        campaign_id,
+        event_type,
+        customer_key
+    from campaign_events
+    where customer_key is not null
+    group by campaign_id, event_type, customer_key
+),
+
 event_counts as (
     select
         campaign_id,
         {%- for event_type, column in event_types.items() %}
-        count(distinct case when event_type = '{{ event_type }}' then customer_key end)
+        count(case when event_type = '{{ event_type }}' then 1 end)
             as {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
-    from campaign_events
+    from campaign_reach
     group by campaign_id
 ),
 
