@@ -91,3 +91,22 @@ def test_results_json_and_table_are_written(tiny_run):
     assert "FAILED" not in table
     # The table names the file written (here a temporary directory, not bench/results).
     assert f"JSON: `{path.resolve()}`" in table
+
+
+def test_a_new_increment_window_keeps_the_cached_base(tiny_run, tmp_path: Path):
+    # Changing increment_days regenerates the increment only: the base export (minutes at
+    # large) and its files stay as they are.
+    from bench.dataset import MARKER, ensure_dataset
+
+    document, _, _ = tiny_run
+    cache = tmp_path / "cache"
+    dataset, generated = ensure_dataset("tiny", 7, 1, cache, tmp_path / "logs")
+    assert [m.stage for m in generated] == ["generate", "generate_increment"]
+    base_files = {p.name: p.stat().st_mtime_ns for p in dataset.base_dir.iterdir()}
+    again, regenerated = ensure_dataset("tiny", 7, 2, cache, tmp_path / "logs")
+    assert [m.stage for m in regenerated] == ["generate_increment"]
+    assert {p.name: p.stat().st_mtime_ns for p in again.base_dir.iterdir()} == base_files
+    stored = json.loads((cache / "tiny-7" / MARKER).read_text(encoding="utf-8"))
+    assert stored["increment_days"] == 2
+    assert again.info["increment"]["rows"] > dataset.info["increment"]["rows"]
+    assert document["dataset"]["base"]["rows"] == stored["base"]["rows"]
