@@ -12,7 +12,7 @@ from bench.targets import load_targets
 # The stages a pipeline run consists of, whose peak RSS the 8 GB target bounds (baselines and
 # data generation are the benchmark's own work).
 PIPELINE = ("ingest", "dbt_build", "quality", "publish")
-PRODUCT = (*PIPELINE, "dashboards", "clv_fit", "incremental_day")
+PRODUCT = (*PIPELINE, "dashboards", "clv_fit", "incremental_day", "unchanged_day")
 
 
 # (figure, stage, baseline, inverse): inverse for a rate ratio (baseline time ÷ stage time).
@@ -181,6 +181,19 @@ def _incremental(stages: dict[str, Measurement], dataset: dict, f: Figures) -> N
     full_ib = (v.get("ingest_seconds") or 0) + (v.get("dbt_build_seconds") or 0)
     v["incremental_ingest_build_share"] = _ratio(steps["ingest"] + steps["dbt_build"], full_ib)
     f.baselines["incremental_share"] = "full_pipeline_seconds"
+    f.notes.append("incremental run, per step: " + _steps(steps))
+    unchanged = stages.get("unchanged_day")
+    if unchanged and unchanged.ok:
+        v["unchanged_day_seconds"] = unchanged.seconds
+        v["unchanged_share"] = _ratio(unchanged.seconds, v["full_pipeline_seconds"])
+        f.notes.append(
+            "day with no new rows (same exports re-delivered), per step: "
+            + _steps(unchanged.details["step_seconds"])
+        )
+
+
+def _steps(steps: dict[str, float]) -> str:
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items())
 
 
 def check_targets(values: dict[str, Any]) -> list[dict[str, Any]]:

@@ -121,6 +121,14 @@ def markdown(document: dict[str, Any]) -> str:
             *verdict("incremental_share"),
         ),
         (
+            "day with no new rows (same exports re-delivered): the daily run's fixed cost",
+            _stage(document, "unchanged_day"),
+            f"full run {_s(v.get('full_pipeline_seconds'))}",
+            ratio("unchanged_share"),
+            "",
+            "",
+        ),
+        (
             "dashboard queries, every page, default filters",
             f"p50 {_s(v.get('dashboard_query_p50_ms'), 'ms', 0)}, "
             f"p95 {_s(v.get('dashboard_query_p95_ms'), 'ms', 0)} (slowest page: "

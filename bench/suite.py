@@ -102,6 +102,17 @@ def run_suite(
         log_path=str(work / "dbt-incremental" / "logs"),
         reports_dir=str(work / "reports"),
     )
+    # The same exports delivered again: ingestion skips them (same checksums), so this is what
+    # a daily run costs at this warehouse size with no new rows, the floor of the day above.
+    measure(
+        "unchanged_day",
+        "incremental_day",
+        data_dir=str(dataset.increment_dir),
+        db=str(db),
+        target_path=str(target),
+        log_path=str(work / "dbt-unchanged" / "logs"),
+        reports_dir=str(work / "reports"),
+    )
     return _document(scale, seed, started, load_before, dataset.info, stages, notes, config)
 
 

@@ -26,6 +26,7 @@ STAGES = (
     "dashboards",
     "clv_fit",
     "incremental_day",
+    "unchanged_day",
 )
 BASELINES = ("plain_ctas_seconds", "dbt_direct_seconds", "quality_sql_pass_seconds")
 
@@ -64,6 +65,10 @@ def test_each_ratio_has_its_baseline_from_the_same_run(tiny_run):
     assert document["stages"]["dbt_direct"]["details"]["row_count_mismatches"] == []
     assert document["stages"]["dbt_direct"]["details"]["models"] > 0
     assert 0 < figures["increment_row_share"] < 1
+    # The unchanged day re-delivers the increment's files: ingestion skips them all.
+    assert document["stages"]["incremental_day"]["details"]["rows_read"] > 0
+    assert document["stages"]["unchanged_day"]["details"]["rows_read"] == 0
+    assert figures["unchanged_share"] > 0
 
 
 def test_every_target_is_checked_against_a_measured_figure(tiny_run):
