@@ -136,7 +136,7 @@ def _new_keys_check(check: Check, table: str, loads: tuple[Load, ...]) -> Check:
     present = " or ".join(f"{c} is not null" for c in columns)
     same = " and ".join(f"older.{c} is not distinct from new_keys.{c}" for c in columns)
     matched = " and ".join(f"older_copies.{c} is not distinct from new_keys.{c}" for c in columns)
-    older = "" if not loads else f"where not ({_in_loads(loads, 'older.')})"
+    older = "" if not loads else f"where not coalesce({_in_loads(loads, 'older.')}, false)"
     query = (
         f"with new_keys as (select {keys}, count(*) as copies_in_new_loads from {{batch}} "
         f"where {present} group by all), "
