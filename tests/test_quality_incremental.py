@@ -179,9 +179,9 @@ def test_duplicate_key_within_the_new_loads_is_caught(day_db: Path) -> None:
     new = _new_loads(day_db, "orders")
     _execute(
         day_db,
-        "insert into raw.orders select * from raw.orders "
-        "where order_id = (select min(order_id) from raw.orders "
-        "where _load_id in (select unnest(?))) limit 1",
+        "insert into raw.orders select * from raw.orders where _load_id in (select unnest($1)) "
+        "and order_id = (select min(order_id) from raw.orders "
+        "where _load_id in (select unnest($1))) limit 1",
         [new],
     )
     run = _run(day_db)
