@@ -144,6 +144,8 @@ def quality(db: str, reports_dir: str) -> dict[str, Any]:
     return {
         "run_id": run.run_id,
         "status": run.status,
+        # full on a first run; incremental on a later day (per-row checks see new loads only)
+        "mode": run.mode,
         "passed": run.passed,
         "checks": len(run.outcomes),
         "critical_failures": [o.check_id for o in run.critical_failures][:20],
@@ -247,5 +249,6 @@ def incremental_day(
         "ingest_error": loaded["error"],
         "build": {k: built[k] for k in ("success", "summary", "failures", "slowest")},
         "quality_status": checked["status"],
+        "quality_mode": checked["mode"],
         "published": published,
     }

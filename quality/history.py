@@ -1,7 +1,9 @@
-"""The quality history in the warehouse: `quality.runs` and `quality.results`.
+"""The quality history in the warehouse: `quality.runs`, `quality.results` and
+`quality.load_coverage`.
 
-Append-only: every run, passed or failed, stays queryable; the publisher copies both tables
-into the published file so dashboards can name the checks that held a build back.
+Append-only: every run, passed or failed, stays queryable; the publisher copies runs and results
+into the published file so dashboards can name the checks that held a build back. The load
+coverage tells the next run which raw loads are settled (quality/scope.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from quality.scope import Settlement
 from quality.validation import CheckOutcome
 
 SCHEMA = "quality"
@@ -48,6 +51,19 @@ create table if not exists {SCHEMA}.results (
     exception varchar,
     primary key (run_id, check_id)
 );
+-- Columns added since the first release; older warehouses gain them on their next run.
+alter table {SCHEMA}.runs add column if not exists mode varchar;      -- full | incremental
+alter table {SCHEMA}.results add column if not exists coverage varchar;  -- what the check saw
+-- For each raw suite, the loads a run covered and whether its per-row and key checks passed:
+-- the loads of passed rows are settled and not validated again (quality/scope.py).
+create table if not exists {SCHEMA}.load_coverage (
+    run_id varchar not null,
+    suite varchar not null,
+    _load_id varchar not null,
+    fingerprint varchar not null,        -- definition of the checks that settle a load
+    passed boolean not null,
+    primary key (run_id, suite, _load_id)
+);
 """
 
 
@@ -57,26 +73,38 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def record_run(
     db_path: Path,
-    run: tuple,
-    outcomes: Iterable[CheckOutcome],
+    run: dict[str, object],
+    outcomes: list[CheckOutcome],
+    settlements: Iterable[Settlement] = (),
 ) -> None:
-    """Append one run and its results in a single transaction."""
+    """Append one run, its results and the loads it covered in a single transaction."""
     con = duckdb.connect(str(db_path))
     con.execute("set enable_progress_bar = false")
     try:
         ensure_tables(con)
         con.execute("begin")
-        con.execute(f"insert into {SCHEMA}.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", run)
-        rows = [(run[0], *astuple(o)) for o in outcomes]
+        con.execute(
+            f"insert into {SCHEMA}.runs ({', '.join(run)}) values ({', '.join('?' * len(run))})",
+            list(run.values()),
+        )
+        rows = [(run["run_id"], *astuple(o)) for o in outcomes]
         if rows:
             con.executemany(
                 f"""insert into {SCHEMA}.results (
                     run_id, suite, check_id, expectation_type, column_name, severity,
                     description, success, observed_value, element_count, unexpected_count,
-                    unexpected_percent, unexpected_sample, kwargs, exception
-                ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    unexpected_percent, unexpected_sample, kwargs, exception, coverage
+                ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 rows,
             )
+        successes = {o.check_id: o.success for o in outcomes}
+        covered = [
+            (run["run_id"], s.suite, load_id, s.fingerprint, s.passed(successes))
+            for s in settlements
+            for load_id in s.loads
+        ]
+        if covered:
+            con.executemany(f"insert into {SCHEMA}.load_coverage values (?, ?, ?, ?, ?)", covered)
         con.execute("commit")
     finally:
         con.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from crm.errors import UserError
 from crm.settings import PROJECT_ROOT
-from quality import data_docs, history
+from quality import data_docs, history, scope
 from quality.suites import SUITES_DIR, load_suites
 from quality.validation import CheckOutcome, validate
 
@@ -23,6 +23,7 @@ class QualityRun:
     data_docs_index: Path
     offline_gaps: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    mode: str = "full"  # full: every check over whole tables; incremental: see quality/scope.py
 
     @property
     def critical_failures(self) -> list[CheckOutcome]:
@@ -65,10 +66,14 @@ def run_quality(
     reports_dir: Path | None = None,
     suites_dir: Path = SUITES_DIR,
     layers: tuple[str, ...] = (),
+    full: bool = False,
 ) -> QualityRun:
     """Validate the warehouse, append the run to `quality.runs`/`quality.results`, build the
     Data Docs under `<reports>/data_docs/`. Raises nothing for failed checks: the caller reads
-    `.passed`."""
+    `.passed`.
+
+    Per-row and key checks of raw suites see only the loads no passed run covered
+    (quality/scope.py); `full=True` runs every check over whole tables."""
     import great_expectations as gx
 
     db_path = Path(db_path)
@@ -80,24 +85,29 @@ def run_quality(
     run_id = _run_id(started)
     suites = load_suites(suites_dir, now=started, layers=layers)
     timings: dict[str, float] = {}
-    outcomes = validate(db_path, suites, reports_dir, docs_dir, run_id, timings)
+    plan = scope.plan(db_path, suites, full=full)
+    outcomes = validate(db_path, plan.parts, reports_dir, docs_dir, run_id, timings)
     gaps = data_docs.localise_site(docs_dir)
     finished = datetime.now(UTC).replace(tzinfo=None)
-    run = QualityRun(run_id, started, finished, outcomes, docs_dir / "index.html", gaps, timings)
+    run = QualityRun(
+        run_id, started, finished, outcomes, docs_dir / "index.html", gaps, timings, plan.mode
+    )
     history.record_run(
         db_path,
-        (
-            run_id,
-            started,
-            finished,
-            run.status,
-            len(outcomes),
-            sum(o.success for o in outcomes),
-            len(run.critical_failures),
-            len(run.warnings),
-            gx.__version__,
-            str(run.data_docs_index),
-        ),
+        {
+            "run_id": run_id,
+            "started_at": started,
+            "finished_at": finished,
+            "status": run.status,
+            "checks": len(outcomes),
+            "passed": sum(o.success for o in outcomes),
+            "failed_critical": len(run.critical_failures),
+            "failed_warning": len(run.warnings),
+            "gx_version": gx.__version__,
+            "data_docs_path": str(run.data_docs_index),
+            "mode": run.mode,
+        },
         outcomes,
+        plan.settlements,
     )
     return run

@@ -36,6 +36,18 @@ UNIQUE_COLUMN = "expect_column_proportion_of_unique_values_to_be_between"
 # Ingestion's own email shape, so the gate and the loader never disagree. Raw keeps the value as
 # written and ingestion trims before matching, so surrounding blanks are allowed here too.
 EMAIL_REGEX = r"^\s*" + EMAIL_PATTERN.removeprefix("^").removesuffix("$") + r"\s*$"
+# What a check needs to see (quality/scope.py): `rows` holds for a table when it holds for each
+# of its rows (not null, sets, bounds, formats, a row filter, a reference to an append-only
+# parent); `keys` is uniqueness of the natural key; `table` needs the whole relation
+# (thresholds over all rows, counts, reconciliation).
+SCOPES = ("rows", "keys", "table")
+# GX's per-row column expectations; with `mostly` they become a threshold over the whole table.
+_ROW_TYPES = (
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_match_regex",
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,10 @@ class Check:
     severity: str
     description: str
     origin: str  # "contract" (derived) or "suite" (written in the suite file)
+    scope: str = "table"  # one of SCOPES
+    # Kwargs that follow the validation clock (the not-future bound). A later bound admits
+    # every row an earlier one did, so they are not part of what a passed load proved.
+    clock_kwargs: tuple[str, ...] = ()
 
     @property
     def column(self) -> str | None:
@@ -66,6 +82,7 @@ class Suite:
     table: str | None
     query: str | None
     checks: tuple[Check, ...] = field(default=())
+    entity: str | None = None  # the contract of a raw table: append-only, rows carry _load_id
 
     @property
     def relation(self) -> str:
@@ -111,6 +128,10 @@ def derive_contract_checks(
                 severity=severity or rule["severity"],
                 description=_template(rule["description"], entity=entity.name, **words),
                 origin="contract",
+                # Raw is append-only and a reference points at an append-only parent, so
+                # every contract check but the key holds row by row.
+                scope="keys" if kind == "natural_key" else "rows",
+                clock_kwargs=("max_value",) if kind == "not_future" else (),
             )
         )
 
@@ -248,14 +269,29 @@ def _suite_check(path: Path, suite_name: str, spec: dict) -> Check:
             raise _fail(path, f"an expectation lacks {key!r}: {spec}")
     if spec["severity"] not in SEVERITIES:
         raise _fail(path, f"{spec['check']}: severity must be one of {SEVERITIES}")
+    kwargs = {k: _substitute(path, v) for k, v in spec.get("kwargs", {}).items()}
     return Check(
         check_id=f"{suite_name}.{spec['check']}",
         expectation_type=spec["type"],
-        kwargs={k: _substitute(path, v) for k, v in spec.get("kwargs", {}).items()},
+        kwargs=kwargs,
         severity=spec["severity"],
         description=" ".join(spec["description"].split()),
         origin="suite",
+        scope=_scope(path, spec, kwargs),
     )
+
+
+def _scope(path: Path, spec: dict, kwargs: dict) -> str:
+    """A column expectation without `mostly` is per row; a custom-SQL check is per row only
+    when its file says `scope: rows` (its query filters the rows of {batch} one by one)."""
+    if spec["type"] == CUSTOM_SQL:
+        scope = spec.get("scope", "table")
+        if scope not in ("rows", "table"):
+            raise _fail(path, f"{spec['check']}: scope must be rows or table")
+        return scope
+    if "scope" in spec:
+        raise _fail(path, f"{spec['check']}: scope is only for {CUSTOM_SQL}")
+    return "rows" if spec["type"] in _ROW_TYPES and "mostly" not in kwargs else "table"
 
 
 def load_suite(path: Path, rules: dict, contracts: Contracts, now: datetime) -> Suite:
@@ -287,6 +323,7 @@ def load_suite(path: Path, rules: dict, contracts: Contracts, now: datetime) -> 
         table=asset.get("table"),
         query=asset.get("query"),
         checks=tuple(checks),
+        entity=doc.get("contract") if asset.get("table") else None,
     )
 
 

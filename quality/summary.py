@@ -31,22 +31,32 @@ def _failure_lines(failures: list[CheckOutcome]) -> list[str]:
     return lines
 
 
+def _coverage(checks_by_coverage: dict[str, int]) -> str:
+    """What a suite's checks saw; how many checks saw what when its checks differ."""
+    if len(checks_by_coverage) == 1:
+        return next(iter(checks_by_coverage))
+    return "; ".join(f"{n} checks: {text}" for text, n in checks_by_coverage.items())
+
+
 def render(run: QualityRun, console: Console | None = None) -> None:
     console = console or Console()
     per_suite: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    covered: dict[str, dict[str, int]] = defaultdict(Counter)
     for o in run.outcomes:
+        covered[o.suite][o.coverage] += 1
         row = per_suite[o.suite]
         row[0] += 1
         row[1] += o.success
         row[2] += (not o.success) and o.severity == "critical"
         row[3] += (not o.success) and o.severity != "critical"
-    table = Table(title=f"Quality run {run.run_id}", title_justify="left")
+    table = Table(title=f"Quality run {run.run_id} ({run.mode})", title_justify="left")
     for name, justify in (
         ("suite", "left"),
         ("checks", "right"),
         ("passed", "right"),
         ("critical failed", "right"),
         ("warnings", "right"),
+        ("covered", "left"),
     ):
         table.add_column(name, justify=justify)
     for suite, (checks, passed, critical, warning) in sorted(per_suite.items()):
@@ -56,6 +66,7 @@ def render(run: QualityRun, console: Console | None = None) -> None:
             str(passed),
             f"[bold red]{critical}[/]" if critical else "0",
             f"[yellow]{warning}[/]" if warning else "0",
+            _coverage(covered[suite]),
         )
     console.print(table)
     lines = _failure_lines(run.critical_failures + run.warnings)

@@ -1,10 +1,11 @@
 """Runs the suites through Great Expectations Core, inside DuckDB, read-only.
 
 One GX file project per reports directory (`<reports>/gx/`) keeps every validation result, so
-the Data Docs index lists every run an auditor may ask about. Each suite becomes a GX
-expectation suite bound to one table or query asset of a SQL datasource that reaches the
-warehouse through the buffered dialect (quality/dialect.py); one checkpoint validates them
-all, then the run's Data Docs pages are built once.
+the Data Docs index lists every run an auditor may ask about. Each part of the plan
+(quality/scope.py: a suite's checks over its whole table, or over the rows of its new loads)
+becomes a GX expectation suite bound to one table or query asset of a SQL datasource that
+reaches the warehouse through the buffered dialect (quality/dialect.py); one checkpoint
+validates them all, then the run's Data Docs pages are built once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Any
 from quality.dialect import connection_url, teach_gx
 from quality.expectations import UnexpectedRowCount
 from quality.samples import attach_samples, sample_of
-from quality.suites import CUSTOM_SQL, Suite
+from quality.scope import Part
+from quality.suites import CUSTOM_SQL
 
 DATASOURCE = "warehouse"
 CHECKPOINT = "quality_gate"
@@ -48,6 +50,7 @@ class CheckOutcome:
     unexpected_sample: str | None
     kwargs: str
     exception: str | None
+    coverage: str  # what the check saw: the whole table, or which new loads and rows
 
 
 def _quiet_gx() -> None:
@@ -88,7 +91,7 @@ def _context(project_dir: Path, docs_dir: Path) -> Any:
     return context
 
 
-def _expectation(check: Any) -> Any:
+def _expectation(check: Any, coverage: str) -> Any:
     from great_expectations.expectations.registry import get_expectation_impl
 
     # A custom-SQL check counts its rows; its sample is fetched only if it fails (samples.py).
@@ -100,8 +103,9 @@ def _expectation(check: Any) -> Any:
     return impl(
         **check.kwargs,
         severity=check.severity,
-        description=check.description,
-        meta={"check": check.check_id, "origin": check.origin},
+        # Data Docs show the description: the auditor reads there what the check covered.
+        description=f"{check.description} Covered: {coverage}.",
+        meta={"check": check.check_id, "origin": check.origin, "coverage": coverage},
     )
 
 
@@ -111,7 +115,7 @@ def _to_json(value: Any) -> str | None:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
-def _outcome(suite: Suite, check: Any, result: Any) -> CheckOutcome:
+def _outcome(part: Part, check: Any, result: Any) -> CheckOutcome:
     payload = dict(result.result or {})
     exception = None
     info = result.exception_info or {}
@@ -142,7 +146,7 @@ def _outcome(suite: Suite, check: Any, result: Any) -> CheckOutcome:
         else:
             observed_text = None
     return CheckOutcome(
-        **_identity(suite, check),
+        **_identity(part, check),
         success=bool(result.success) and exception is None,
         observed_value=observed_text,
         element_count=element_count,
@@ -153,22 +157,24 @@ def _outcome(suite: Suite, check: Any, result: Any) -> CheckOutcome:
     )
 
 
-def _identity(suite: Suite, check: Any) -> dict[str, Any]:
-    """The fields of an outcome that say which check it is, whatever its result."""
+def _identity(part: Part, check: Any) -> dict[str, Any]:
+    """The fields of an outcome that say which check it is and what it saw, whatever its
+    result."""
     return {
-        "suite": suite.name,
+        "suite": part.suite.name,
         "check_id": check.check_id,
         "expectation_type": check.expectation_type,
         "column": check.column,
         "severity": check.severity,
         "description": check.description,
         "kwargs": _to_json(check.kwargs) or "{}",
+        "coverage": part.coverage.describe(),
     }
 
 
-def _unreachable(suite: Suite, check: Any, message: str) -> CheckOutcome:
+def _unreachable(part: Part, check: Any, message: str) -> CheckOutcome:
     return CheckOutcome(
-        **_identity(suite, check),
+        **_identity(part, check),
         success=False,
         observed_value=None,
         element_count=None,
@@ -197,13 +203,13 @@ def _close_engines(db_path: Path) -> None:
 
 def validate(
     db_path: Path,
-    suites: list[Suite],
+    parts: list[Part],
     project_dir: Path,
     docs_dir: Path,
     run_name: str,
     timings: dict[str, float],
 ) -> list[CheckOutcome]:
-    """Validate every suite against the warehouse file; build the Data Docs pages.
+    """Validate every part against the warehouse file; build the Data Docs pages.
 
     Records in `timings` the seconds spent validating and building the docs."""
     _quiet_gx()
@@ -220,38 +226,43 @@ def validate(
         name=DATASOURCE, connection_string=connection_url(str(db_path), read_only=True)
     )
     definitions = []
-    by_suite: dict[str, tuple[Suite, dict[str, Any], Any]] = {}
+    by_suite: dict[str, tuple[Part, dict[str, Any], Any]] = {}
     unreachable: list[CheckOutcome] = []
-    for suite in suites:
+    for part in parts:
         try:
-            if suite.table:
-                schema, _, table = suite.table.rpartition(".")
+            if part.table:
+                schema, _, table = part.table.rpartition(".")
                 with warnings.catch_warnings():
                     # GX would have the schema in the connection; one datasource spans raw,
                     # marts and quality, so each asset names its own.
                     warnings.filterwarnings("ignore", "`schema_name` is deprecated")
                     asset = datasource.add_table_asset(
-                        name=suite.name, table_name=table, schema_name=schema or None
+                        name=part.name, table_name=table, schema_name=schema or None
                     )
             else:
-                asset = datasource.add_query_asset(name=suite.name, query=suite.query)
+                asset = datasource.add_query_asset(name=part.name, query=part.query)
         except TestConnectionError as exc:
             # A missing table (e.g. marts before the first build) fails every check on it.
-            unreachable += [_unreachable(suite, check, str(exc)) for check in suite.checks]
+            unreachable += [_unreachable(part, check, str(exc)) for check in part.checks]
             continue
         batch = asset.add_batch_definition_whole_table("all rows")
+        coverage = part.coverage.describe()
         gx_suite = gx.ExpectationSuite(
-            name=suite.name,
-            expectations=[_expectation(c) for c in suite.checks],
-            meta={"description": suite.description, "layer": suite.layer},
+            name=part.name,
+            expectations=[_expectation(c, coverage) for c in part.checks],
+            meta={
+                "description": part.suite.description,
+                "layer": part.suite.layer,
+                "coverage": coverage,
+            },
         )
         gx_suite = context.suites.add_or_update(gx_suite)
         definitions.append(
             context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+                gx.ValidationDefinition(name=part.name, data=batch, suite=gx_suite)
             )
         )
-        by_suite[suite.name] = (suite, {c.check_id: c for c in suite.checks}, batch)
+        by_suite[part.name] = (part, {c.check_id: c for c in part.checks}, batch)
     teach_gx(datasource.get_execution_engine())
     checkpoint = context.checkpoints.add_or_update(
         # Named for its set of suites: GX reloads a stored checkpoint before updating it, and
@@ -288,8 +299,8 @@ def validate(
     timings["data_docs_seconds"] = time.perf_counter() - started
     outcomes = unreachable
     for suite_result in result.run_results.values():
-        suite, checks, _ = by_suite[suite_result.suite_name]
+        part, checks, _ = by_suite[suite_result.suite_name]
         for expectation_result in suite_result.results:
             check = checks[expectation_result.expectation_config.meta["check"]]
-            outcomes.append(_outcome(suite, check, expectation_result))
+            outcomes.append(_outcome(part, check, expectation_result))
     return outcomes
