@@ -14,7 +14,8 @@ def model(dbt, session):
     run = warehouse.scheduled_fit(
         dbt.ref("fct_orders"),
         history,
-        dbt.config.meta_get("as_of_date") or None,
+        # A direct argument: dbt finds meta_get calls statically, not inside `x or y` here.
+        dbt.config.meta_get("as_of_date"),
         int(dbt.config.meta_get("refit_days")),
         bool(forced),
     )
