@@ -125,7 +125,6 @@ def customer_summaries(
     summary = orders.query("completed_orders", sql).df().set_index("customer_key")
     summary["frequency"] = summary["frequency"].astype(np.int64)
     summary["monetary_value"] = summary["monetary_value"].astype(float)
-    summary.attrs["cutoff"] = as_of.isoformat()
     used = orders.filter(f"cast(order_date as date) <= date '{as_of.isoformat()}'")
     return summary, int(used.aggregate("count(*)").fetchall()[0][0])
 
