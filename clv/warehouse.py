@@ -1,9 +1,10 @@
 """The CLV step of the warehouse, called by the dbt Python models in models/marts/clv/.
 
-`fit_run` fits both models on completed orders and returns the one-row run record appended to
-`marts.mart_clv_model_runs`; `score_customers` scores every customer with the latest run's
-parameters for `marts.mart_clv_predictions`. Column names and types come from the models' YAML
-(the dbt contract), so the frames handed back to dbt always match it.
+`scheduled_fit` fits both models when a refit is due (clv/refit.py) and returns the run record
+appended to `marts.mart_clv_model_runs`; `score_customers` scores every customer at the as-of
+date with the newest run's parameters for `marts.mart_clv_predictions`. The per-customer
+summaries are computed in DuckDB, next to the orders. Column names and types come from the
+models' YAML (the dbt contract), so the frames handed back to dbt always match it.
 """
 
 from __future__ import annotations
@@ -21,16 +22,56 @@ import pyarrow as pa
 import yaml
 
 from clv.bgnbd import BgNbdParams
-from clv.config import ChurnRiskBands, ClvConfig, load_config
+from clv.config import DAYS_PER_UNIT, ChurnRiskBands, ClvConfig, load_config
 from clv.gamma_gamma import GammaGammaParams
 from clv.model import fit_summary
 from clv.predict import predict
-from clv.summary import summary_from_transactions
+from clv.refit import refit_reason
 from crm.settings import DBT_PROJECT_DIR
 
 MODELS_YAML = DBT_PROJECT_DIR / "models" / "marts" / "clv" / "_clv__models.yml"
 ORDER_COLUMNS = "customer_key, order_date, net_revenue"
 ORDER_FILTER = "is_revenue and customer_key is not null"
+
+# The conventions of clv/summary.py (summary_from_transactions), in SQL: one purchase per
+# customer and calendar day with its orders' net revenue summed; the first day is the birth;
+# monetary_value is the mean of the repeat days (the first day's amount left out), null
+# without one. `{as_of}` and `{days_per_unit}` are filled in by `customer_summaries`.
+SUMMARY_SQL = """
+with purchase_days as (
+    select
+        customer_key,
+        cast(order_date as date) as purchase_date,
+        sum(net_revenue) as amount
+    from completed_orders
+    where cast(order_date as date) <= date '{as_of}'
+    group by all
+),
+
+customers as (
+    select
+        customer_key,
+        count(*) - 1 as frequency,
+        min(purchase_date) as first_purchase_date,
+        max(purchase_date) as last_purchase_date,
+        sum(amount) - arg_min(amount, purchase_date) as repeat_amount
+    from purchase_days
+    group by all
+),
+
+final as (
+    select
+        customer_key,
+        frequency,
+        date_diff('day', first_purchase_date, last_purchase_date) / {days_per_unit} as recency,
+        date_diff('day', first_purchase_date, date '{as_of}') / {days_per_unit} as "T",
+        cast(repeat_amount as double) / nullif(frequency, 0) as monetary_value
+    from customers
+    order by customer_key
+)
+
+select * from final
+"""
 
 
 def contract_columns(model: str, models_yaml: Path = MODELS_YAML) -> dict[str, str]:
@@ -54,28 +95,73 @@ def typed(frame: pd.DataFrame, model: str) -> pa.Table:
         con.close()
 
 
-def completed_orders(orders: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+def completed(orders: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """Revenue orders of resolved customers: the purchases the models describe."""
-    return orders.filter(ORDER_FILTER).project(ORDER_COLUMNS).df()
+    return orders.filter(ORDER_FILTER).project(ORDER_COLUMNS)
+
+
+def completed_orders(orders: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """`completed(orders)` read into pandas."""
+    return completed(orders).df()
+
+
+def as_of_date(orders: duckdb.DuckDBPyRelation, pinned: date | str | None = None) -> date | None:
+    """The date the CLV is measured at: `pinned` (the dbt vars `clv_calibration_cutoff`, else
+    `kpi_as_of_date`) when set, else the latest order date in `orders` — the KPI marts' as-of
+    date (docs/decisions.md); None when there are no orders."""
+    if pinned:
+        return pd.Timestamp(pinned).date()
+    latest = orders.aggregate("max(order_date)").fetchall()[0][0]
+    return None if latest is None else pd.Timestamp(latest).date()
+
+
+def customer_summaries(
+    orders: duckdb.DuckDBPyRelation, as_of: date, time_unit: str
+) -> tuple[pd.DataFrame, int]:
+    """Per-customer frequency, recency, T and monetary_value at `as_of` (inclusive) from
+    completed orders, indexed by customer_key, as `summary_from_transactions` computes them;
+    and the number of orders on or before `as_of`."""
+    sql = SUMMARY_SQL.format(as_of=as_of.isoformat(), days_per_unit=DAYS_PER_UNIT[time_unit])
+    summary = orders.query("completed_orders", sql).df().set_index("customer_key")
+    summary["frequency"] = summary["frequency"].astype(np.int64)
+    summary["monetary_value"] = summary["monetary_value"].astype(float)
+    used = orders.filter(f"cast(order_date as date) <= date '{as_of.isoformat()}'")
+    return summary, int(used.aggregate("count(*)").fetchall()[0][0])
+
+
+def _empty(model: str) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(contract_columns(model)))
 
 
 def fit_run(
-    orders: pd.DataFrame, cutoff: date | str | None = None, config: ClvConfig | None = None
+    orders: duckdb.DuckDBPyRelation | pd.DataFrame,
+    cutoff: date | str | None = None,
+    config: ClvConfig | None = None,
+    reason: str | None = None,
 ) -> pd.DataFrame:
-    """Fit at the cut-off (default: the latest order date); the run record, or no row when
-    there are no orders at all (e.g. `dbt build --empty`)."""
+    """Fit on completed orders at the cut-off (default: the latest order date); the run record,
+    or no row when there is no order on or before it (e.g. `dbt build --empty`). `reason`
+    (why this fit was made) is recorded with it."""
     config = config or load_config()
-    if orders.empty:
-        return pd.DataFrame(columns=list(contract_columns("mart_clv_model_runs")))
+    if isinstance(orders, pd.DataFrame):
+        con = duckdb.connect()
+        try:
+            return fit_run(con.from_df(orders), cutoff, config, reason)
+        finally:
+            con.close()
+    as_of = as_of_date(orders, cutoff)
+    if as_of is None:
+        return _empty("mart_clv_model_runs")
     started = time.perf_counter()
-    summary = summary_from_transactions(
-        orders, "customer_key", "order_date", "net_revenue", cutoff, config.time_unit
-    )
+    summary, orders_used = customer_summaries(orders, as_of, config.time_unit)
+    if summary.empty:
+        return _empty("mart_clv_model_runs")
     fitted = fit_summary(summary, config)
     diagnostics = fitted.as_dict()["diagnostics"]
     record = {
         "model_run_id": uuid.uuid4().hex,
         "time_unit": config.time_unit,
+        "refit_reason": reason,
         **fitted.bgnbd.params.as_dict(),
         **fitted.gamma_gamma.params.as_dict(),
         "bgnbd_log_likelihood": fitted.bgnbd.diagnostics.log_likelihood,
@@ -84,7 +170,7 @@ def fit_run(
         "gamma_gamma_iterations": fitted.gamma_gamma.diagnostics.iterations,
         "customers_used": fitted.n_customers,
         "repeat_customers_used": fitted.n_repeat_customers,
-        "orders_used": int((pd.to_datetime(orders["order_date"]) <= _cutoff(summary)).sum()),
+        "orders_used": orders_used,
         "fit_seconds": time.perf_counter() - started,
         "horizon_days": config.horizon_days,
         "annual_discount_rate": config.annual_discount_rate,
@@ -92,30 +178,49 @@ def fit_run(
         "high_min_p_no_purchase": config.churn_risk.high_min_p_no_purchase,
         "is_bgnbd_converged": fitted.bgnbd.diagnostics.converged,
         "is_gamma_gamma_converged": fitted.gamma_gamma.diagnostics.converged,
-        "fit_date": _cutoff(summary).date(),
+        "fit_date": as_of,
         "fitted_at": datetime.now(UTC).replace(tzinfo=None),
         "diagnostics": json.dumps(diagnostics, default=str),
     }
     return pd.DataFrame([record])
 
 
-def _cutoff(summary: pd.DataFrame) -> pd.Timestamp:
-    return pd.Timestamp(summary.attrs["cutoff"])
+def scheduled_fit(
+    orders: duckdb.DuckDBPyRelation,
+    history: pd.DataFrame | None,
+    pinned_as_of: str | None,
+    refit_days: int,
+    forced: bool,
+) -> pd.DataFrame:
+    """The run to append to `history` (the run records so far; None before the table exists):
+    a fit at the as-of date when one is due (clv/refit.py), else no row, and then the orders
+    are read for nothing but their latest date."""
+    as_of = as_of_date(orders, pinned_as_of)
+    if as_of is None:
+        return _empty("mart_clv_model_runs")
+    config = load_config()
+    reason = refit_reason(latest_run(history), as_of, refit_days, forced, config)
+    if reason is None:
+        return _empty("mart_clv_model_runs")
+    return fit_run(completed(orders), as_of, config, reason)
 
 
-def latest_run(runs: pd.DataFrame) -> pd.Series | None:
+def latest_run(runs: pd.DataFrame | None) -> pd.Series | None:
     """The most recent run record, or None before the first run."""
-    if runs.empty:
+    if runs is None or runs.empty:
         return None
     return runs.sort_values("fitted_at").iloc[-1]
 
 
-def score_customers(orders: pd.DataFrame, run: pd.Series | None) -> pd.DataFrame:
-    """One row per customer born on or before the run's fit date, scored with its parameters
-    and with the horizon, discount rate and churn cut-offs the run recorded."""
-    columns = list(contract_columns("mart_clv_predictions"))
-    if run is None or orders.empty:
-        return pd.DataFrame(columns=columns)
+def score_customers(
+    orders: duckdb.DuckDBPyRelation, run: pd.Series | None, pinned_as_of: str | None = None
+) -> pd.DataFrame:
+    """One row per customer with a completed order on or before the as-of date, summarised at
+    that date and scored with the run's parameters and with the horizon, discount rate and
+    churn cut-offs the run recorded."""
+    as_of = as_of_date(orders, pinned_as_of)
+    if run is None or as_of is None:
+        return _empty("mart_clv_predictions")
     base = load_config()
     config = ClvConfig(
         time_unit=run["time_unit"],
@@ -128,9 +233,7 @@ def score_customers(orders: pd.DataFrame, run: pd.Series | None) -> pd.DataFrame
         ),
         optimizer=base.optimizer,
     )
-    summary = summary_from_transactions(
-        orders, "customer_key", "order_date", "net_revenue", run["fit_date"], config.time_unit
-    )
+    summary, _ = customer_summaries(completed(orders), as_of, config.time_unit)
     scored = predict(
         summary,
         BgNbdParams(*(float(run[k]) for k in ("r", "alpha", "a", "b"))),
@@ -138,7 +241,9 @@ def score_customers(orders: pd.DataFrame, run: pd.Series | None) -> pd.DataFrame
         config,
     )
     scored = scored.rename(columns={"T": "t"}).reset_index()
-    scored["fit_date"] = pd.Timestamp(run["fit_date"]).date()
     scored["model_run_id"] = run["model_run_id"]
+    scored["fit_date"] = pd.Timestamp(run["fit_date"]).date()
+    scored["as_of_date"] = as_of
+    scored["fitted_at"] = run["fitted_at"]
     scored["predicted_clv_12m"] = np.round(scored["predicted_clv_12m"], 2)
-    return scored[columns]
+    return scored[list(contract_columns("mart_clv_predictions"))]

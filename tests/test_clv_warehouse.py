@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from clv import load_config, simulate
+from clv import load_config, refit, simulate
 from clv.bgnbd import BgNbdParams
 from clv.gamma_gamma import GammaGammaParams
 from clv.warehouse import MODELS_YAML
@@ -111,6 +112,8 @@ def test_built_tables_have_exactly_the_documented_columns_and_types(built):
 
 def test_predictions_agree_with_an_independent_sql_summary_and_formula(built):
     run = read(built, "select * from marts.mart_clv_model_runs order by fitted_at desc").iloc[0]
+    as_of = read(built, "select distinct as_of_date from marts.mart_clv_predictions")
+    assert as_of["as_of_date"].tolist() == [LAST_DAY] == [run.fit_date]
     # Summaries and the Gamma-Gamma conditional mean recomputed in SQL from fct_orders.
     expected = read(
         built,
@@ -127,7 +130,7 @@ def test_predictions_agree_with_an_independent_sql_summary_and_formula(built):
                 customer_key,
                 count(*) - 1 as frequency,
                 date_diff('day', min(days.order_date), max(days.order_date)) / 7.0 as recency,
-                date_diff('day', min(days.order_date), date '{run.fit_date.date()}') / 7.0 as t,
+                date_diff('day', min(days.order_date), date '{LAST_DAY.date()}') / 7.0 as t,
                 avg(amount) filter (where days.order_date > firsts.born) as monetary_value
             from days join firsts using (customer_key)
             group by all
@@ -185,38 +188,134 @@ def test_predictions_agree_with_an_independent_sql_summary_and_formula(built):
     assert set(mart["churn_risk"]) == {"low", "medium", "high"}
     assert set(mart["model_run_id"]) == {run.model_run_id}
     assert set(mart["fit_date"]) == {run.fit_date}
+    assert set(mart["fitted_at"]) == {run.fitted_at}
     assert run.customers_used == len(mart)
+    assert run.refit_reason == "first fit"
 
 
-def test_every_build_appends_a_run_and_full_refresh_keeps_the_history(built, tmp_path):
+PREDICTION_VALUES = [
+    "frequency",
+    "recency",
+    "t",
+    "monetary_value",
+    "p_alive",
+    "p_no_purchase_12m",
+    "predicted_purchases_12m",
+    "predicted_clv_12m",
+]
+
+
+def runs_of(db: Path) -> pd.DataFrame:
+    return read(db, "select * from marts.mart_clv_model_runs order by fitted_at")
+
+
+def predictions_of(db: Path) -> pd.DataFrame:
+    return read(db, "select * from marts.mart_clv_predictions order by customer_key")
+
+
+def day(offset: int) -> str:
+    return (LAST_DAY + pd.Timedelta(days=offset)).date().isoformat()
+
+
+def test_refit_reason_follows_the_age_of_the_newest_fit():
+    config = load_config()
+    newest = pd.Series({"fit_date": LAST_DAY, **refit.configured_settings(config)})
+    reason = partial(refit.refit_reason, newest, refit_days=7, config=config)
+    assert reason(LAST_DAY.date(), forced=False) is None
+    assert reason((LAST_DAY + pd.Timedelta(days=6)).date(), forced=False) is None
+    assert reason((LAST_DAY + pd.Timedelta(days=7)).date(), forced=False).startswith(
+        "newest fit is 7 days old"
+    )
+    assert "before the newest fit" in reason((LAST_DAY - pd.Timedelta(days=1)).date(), forced=False)
+    assert reason(LAST_DAY.date(), forced=True) == "forced"
+    stale = newest.copy()
+    stale["horizon_days"] = config.horizon_days + 1
+    assert refit.refit_reason(stale, LAST_DAY.date(), 7, False, config).startswith("clv.yml")
+    assert refit.refit_reason(None, LAST_DAY.date(), 7, False, config) == "first fit"
+
+
+def test_no_refit_within_the_window_a_refit_after_it_and_the_history_is_kept(built, tmp_path):
     warehouse = tmp_path / "crm.duckdb"
     shutil.copy(built, warehouse)
-    before = len(read(warehouse, "select * from marts.mart_clv_model_runs"))
-    build_clv(
-        warehouse,
-        tmp_path,
-        full_refresh=True,
-        dbt_vars={"clv_calibration_cutoff": "2024-12-31"},
-    )
-    runs = read(warehouse, "select * from marts.mart_clv_model_runs order by fitted_at")
-    assert len(runs) == before + 1 and runs["model_run_id"].is_unique
+    first = runs_of(warehouse)
+    assert len(first) == 1
+
+    # Same data, then the as-of date 6 days on: the stored fit scores, with summaries at the
+    # new as-of date (every customer 6 days older).
+    build_clv(warehouse, tmp_path)
+    assert runs_of(warehouse).equals(first)
+    build_clv(warehouse, tmp_path, dbt_vars={"kpi_as_of_date": day(6)})
+    assert runs_of(warehouse).equals(first)
+    later = predictions_of(warehouse)
+    assert set(later["model_run_id"]) == {first.model_run_id.iloc[0]}
+    assert set(later["as_of_date"].dt.date.astype(str)) == {day(6)}
+    before = predictions_of(built)
+    np.testing.assert_allclose(later["t"], before["t"] + 6 / 7, atol=1e-12)
+    assert (later["p_no_purchase_12m"] >= before["p_no_purchase_12m"] - 1e-12).all()
+
+    # 7 days on: a new fit, appended; the first run's row is unchanged.
+    build_clv(warehouse, tmp_path, dbt_vars={"kpi_as_of_date": day(7)})
+    runs = runs_of(warehouse)
+    assert len(runs) == 2 and runs.iloc[:1].equals(first)
+    new = runs.iloc[-1]
+    assert new.refit_reason == "newest fit is 7 days old (refit every 7)"
+    assert new.fit_date.date().isoformat() == day(7)
+    scored = predictions_of(warehouse)
+    assert set(scored["model_run_id"]) == {new.model_run_id}
+    assert set(scored["fitted_at"]) == {new.fitted_at}
+
+
+def test_predictions_from_stored_parameters_equal_those_of_a_fresh_fit(built, tmp_path):
+    """--full-refresh forces a refit on unchanged data and keeps the history: the fresh fit's
+    parameters and predictions equal the stored run's, which scored the fixture's build."""
+    warehouse = tmp_path / "crm.duckdb"
+    shutil.copy(built, warehouse)
+    build_clv(warehouse, tmp_path, full_refresh=True)
+    runs = runs_of(warehouse)
+    assert len(runs) == 2 and runs.iloc[:1].equals(runs_of(built))
+    stored, fresh = runs.iloc[0], runs.iloc[1]
+    assert fresh.refit_reason == "forced" and fresh.model_run_id != stored.model_run_id
+    for name in [*TRUTH.as_dict(), *SPEND.as_dict()]:
+        assert fresh[name] == pytest.approx(stored[name], rel=1e-9), name
+    from_stored, from_fresh = predictions_of(built), predictions_of(warehouse)
+    assert set(from_fresh["model_run_id"]) == {fresh.model_run_id}
+    assert (from_fresh["customer_key"] == from_stored["customer_key"]).all()
+    assert (from_fresh["churn_risk"] == from_stored["churn_risk"]).all()
+    for column in PREDICTION_VALUES:
+        np.testing.assert_allclose(
+            from_fresh[column].astype(float), from_stored[column].astype(float), rtol=1e-9
+        )
+
+
+def test_the_force_var_refits_and_an_earlier_cutoff_refits_on_the_orders_up_to_it(built, tmp_path):
+    warehouse = tmp_path / "crm.duckdb"
+    shutil.copy(built, warehouse)
+    build_clv(warehouse, tmp_path, dbt_vars={"clv_force_refit": True})
+    build_clv(warehouse, tmp_path, dbt_vars={"clv_calibration_cutoff": "2024-12-31"})
+    runs = runs_of(warehouse)
+    assert len(runs) == 3 and runs["model_run_id"].is_unique
+    assert runs["refit_reason"].iloc[1] == "forced"
+    assert runs["refit_reason"].iloc[2].startswith("as-of date 2024-12-31 is before")
     fit_dates = [d.isoformat() for d in runs["fit_date"].dt.date]
-    assert fit_dates[-2:] == ["2025-06-30", "2024-12-31"]
-    assert runs["orders_used"].iloc[-1] < runs["orders_used"].iloc[-2]
+    assert fit_dates == ["2025-06-30", "2025-06-30", "2024-12-31"]
+    assert runs["orders_used"].iloc[2] < runs["orders_used"].iloc[1]
     latest = runs.iloc[-1]
     mart = read(
         warehouse,
-        "select model_run_id, fit_date, count(*) as n from marts.mart_clv_predictions group by all",
+        """select model_run_id, fit_date, as_of_date, count(*) as n
+           from marts.mart_clv_predictions group by all""",
     )
     assert mart["model_run_id"].tolist() == [latest.model_run_id]
+    assert mart["as_of_date"].dt.date.astype(str).tolist() == ["2024-12-31"]
     assert mart["n"].iloc[0] == latest.customers_used
     assert bool(runs["is_bgnbd_converged"].all()) and bool(runs["is_gamma_gamma_converged"].all())
 
 
 def test_a_history_with_retired_columns_keeps_them_and_gains_the_new_ones(built, tmp_path):
     """A run history written before churn_risk moved from p_alive to p_no_purchase_12m (cut-off
-    columns low_min_p_alive / high_below_p_alive): the next build appends its run instead of
-    failing, adds the new cut-off columns (null for the old run) and keeps the old values."""
+    columns low_min_p_alive / high_below_p_alive): the next build refits (the newest run's
+    settings are not clv.yml's) instead of failing, adds the new cut-off columns (null for the
+    old run) and keeps the old values."""
     warehouse = tmp_path / "crm.duckdb"
     shutil.copy(built, warehouse)
     con = duckdb.connect(str(warehouse))
@@ -235,6 +334,7 @@ def test_a_history_with_retired_columns_keeps_them_and_gains_the_new_ones(built,
     runs = read(warehouse, "select * from marts.mart_clv_model_runs order by fitted_at")
     assert len(runs) == before + 1
     old, new = runs.iloc[-2], runs.iloc[-1]
+    assert new.refit_reason == "clv.yml settings changed since the newest fit"
     assert (old.low_min_p_alive, old.high_below_p_alive) == (0.7, 0.3)
     assert pd.isna(new.low_min_p_alive) and pd.isna(old.low_below_p_no_purchase)
     bands = load_config().churn_risk

@@ -1,10 +1,14 @@
-"""Score every customer with the latest CLV model run (clv/warehouse.py)."""
+"""Score every customer at the as-of date with the newest CLV model run (clv/warehouse.py)."""
 
 from clv import warehouse
 
 
 def model(dbt, session):
     runs = dbt.ref("mart_clv_model_runs").df()
-    orders = warehouse.completed_orders(dbt.ref("fct_orders"))
-    scored = warehouse.score_customers(orders, warehouse.latest_run(runs))
+    scored = warehouse.score_customers(
+        dbt.ref("fct_orders"),
+        warehouse.latest_run(runs),
+        # A direct argument: dbt finds meta_get calls statically, not inside `x or y` here.
+        dbt.config.meta_get("as_of_date"),
+    )
     return warehouse.typed(scored, "mart_clv_predictions")
