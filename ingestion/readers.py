@@ -184,16 +184,15 @@ def _stage_jsonl(con, path: Path, source: Source, scratch: Path) -> Staged:
     )
     _collect_reader_rejects(con)
     _number_with_rejects(con, "_read")
+    # Only whether each line is an object is kept: storing every line's key list cost more
+    # than parsing the good lines once more for their keys (tickets.jsonl, medium: 1.5 s CPU
+    # against 0.9 + 0.15 s).
     con.execute(
         """
         CREATE TEMP TABLE _lines AS
-        SELECT *, keys IS NOT NULL AS ok FROM (
-            SELECT _source_row, line,
-                   -- The keys now, while the line is parsed anyway (NULL: not an object).
-                   CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT'
-                        THEN json_keys(line) END AS keys
-            FROM _stage WHERE trim(coalesce(line, '')) <> ''
-        )
+        SELECT _source_row, line,
+               CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS ok
+        FROM _stage WHERE trim(coalesce(line, '')) <> ''
         """
     )
     con.execute(
@@ -211,7 +210,9 @@ def _stage_jsonl(con, path: Path, source: Source, scratch: Path) -> Staged:
             """
             SELECT key FROM (
                 SELECT unnest(keys) AS key, unnest(range(len(keys))) AS pos, _source_row
-                FROM (SELECT keys, _source_row FROM _lines WHERE ok)
+                -- CASE: DuckDB may evaluate the projection before the filter.
+                FROM (SELECT CASE WHEN ok THEN json_keys(line) END AS keys, _source_row
+                      FROM _lines WHERE ok)
             ) GROUP BY key ORDER BY min(_source_row), arg_min(pos, _source_row)
             """
         ).fetchall()
