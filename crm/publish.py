@@ -4,12 +4,19 @@ The published file (`crm.settings.published_db(db)`) is never written in place: 
 assembled beside it and swapped in with `os.replace`, so a dashboard holding the old file keeps
 reading it and the next open sees the new one.
 
-- Gate passed: the new file holds every `marts.*` table of the working warehouse.
+- Gate passed: the new file starts as a byte copy of the working warehouse (after a checkpoint,
+  so no committed row is left in its WAL). Every schema dashboards must not see is dropped from
+  the copy, and the `marts.*` tables keep the blocks dbt wrote: nothing is decompressed or
+  recompressed, and storage order (which `mart_customer_timeline` relies on) is kept. A view
+  among the marts is materialised before the schemas it reads go away. Publishing costs a file
+  copy; the price is disk: the dropped schemas' blocks stay in the file as free blocks, so the
+  published file is as large as the working one (docs/decisions.md).
 - Gate failed: the new file starts as a copy of the previous published file, so its marts are
   the last good build's.
-Either way it carries the whole quality history (`quality.runs`, `quality.results`, including
-the failed runs), the log of publications (`quality.publications`) and copies of the load
-ledger and rejects (`ops.loads`, `ops.rejects`) for the data-quality page.
+Either way it holds only `marts.*`, the whole quality history (`quality.runs`,
+`quality.results`, including the failed runs), the log of publications (`quality.publications`,
+carried over from the previous file and appended) and copies of the load ledger and rejects
+(`ops.loads`, `ops.rejects`) for the data-quality page.
 """
 
 from __future__ import annotations
@@ -38,13 +45,13 @@ create table if not exists quality.publications (
 )
 """
 
-# Copied from the working warehouse on every publication, whatever the gate said.
-HISTORY_TABLES = {
-    ("quality", "runs"): "quality.runs",
-    ("quality", "results"): "quality.results",
-    ("ops", "loads"): "raw._loads",
-    ("ops", "rejects"): "raw._rejects",
-}
+# The quality history, kept in the working warehouse under the names dashboards read.
+QUALITY_HISTORY = ("runs", "results")
+# Served copies of the load ledger and rejects, for the data-quality page.
+OPS_TABLES = {"loads": "raw._loads", "rejects": "raw._rejects"}
+# Everything else in the working warehouse (raw, staging, intermediate, seeds, dbt's leftovers
+# in main, ...) stays out of the published file.
+PUBLISHED_SCHEMAS = ("marts", "quality", "ops")
 
 
 @dataclass(frozen=True)
@@ -58,46 +65,92 @@ class Publication:
 
 
 def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
-    rows = con.execute(
-        "select table_name from duckdb_tables() where database_name = ? and schema_name = ? "
-        "union select view_name from duckdb_views() "
+    return [name for name, _ in _relations(con, catalog, schema)]
+
+
+def _relations(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[tuple[str, str]]:
+    """(name, 'table' | 'view') of every relation of `catalog.schema`, by name."""
+    return con.execute(
+        "select table_name, 'table' from duckdb_tables() "
+        "where database_name = ? and schema_name = ? "
+        "union all select view_name, 'view' from duckdb_views() "
         "where database_name = ? and schema_name = ? and not internal order by 1",
         [catalog, schema, catalog, schema],
     ).fetchall()
-    return [r[0] for r in rows]
 
 
 def _exists(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
     return table in _tables(con, catalog, schema)
 
 
-def _copy_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
-    con.execute("drop schema if exists marts cascade")
-    con.execute("create schema marts")
-    names = _tables(con, SOURCE, "marts")
-    for name in names:
-        # Views are materialised: they would point at schemas the published file lacks.
-        con.execute(f'create table marts."{name}" as select * from {SOURCE}.marts."{name}"')
-    return names
-
-
-def _copy_history(con: duckdb.DuckDBPyConnection) -> None:
-    for (schema, table), source in HISTORY_TABLES.items():
-        src_schema, src_table = source.split(".")
-        con.execute(f"create schema if not exists {schema}")
-        con.execute(f"drop table if exists {schema}.{table}")
-        if _exists(con, SOURCE, src_schema, src_table):
-            con.execute(
-                f"create table {schema}.{table} as select * from {SOURCE}.{src_schema}.{src_table}"
-            )
-
-
 def _sql_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _snapshot(db_path: Path, staging: Path) -> None:
+    """Byte copy of the working warehouse into `staging`, with every committed row in it."""
+    if db_path.with_name(db_path.name + ".wal").exists():
+        # Rows committed since the last checkpoint live only in the WAL, which a file copy
+        # would miss. No other writer is open here (see `publish`), so the checkpoint is ours.
+        con = duckdb.connect(str(db_path))
+        try:
+            con.execute("checkpoint")
+        finally:
+            con.close()
+    # A read-only connection holds the file's shared lock: no writer can start mid-copy.
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        shutil.copyfile(db_path, staging)
+    finally:
+        con.close()
+
+
+def _copy_ops(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    con.execute("drop schema if exists ops cascade")
+    con.execute("create schema ops")
+    for table, source in OPS_TABLES.items():
+        schema, name = source.split(".")
+        if _exists(con, catalog, schema, name):
+            con.execute(f'create table ops."{table}" as select * from "{catalog}".{source}')
+
+
+def _materialise_views(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> None:
+    """Turn the views of `schema` into tables: they read schemas the published file lacks."""
+    for name, kind in _relations(con, catalog, schema):
+        if kind == "view":
+            con.execute(f'create table {schema}."{name}__table" as select * from {schema}."{name}"')
+            con.execute(f'drop view {schema}."{name}"')
+            con.execute(f'alter table {schema}."{name}__table" rename to "{name}"')
+
+
+def _drop_unpublished(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    schemas = con.execute(
+        "select schema_name from duckdb_schemas() where database_name = ? and not internal",
+        [catalog],
+    ).fetchall()
+    for (schema,) in schemas:
+        if schema not in (*PUBLISHED_SCHEMAS, "main"):
+            con.execute(f'drop schema "{schema}" cascade')
+    # `main` cannot be dropped (it is the default schema): empty it instead.
+    for name, kind in _relations(con, catalog, "main"):
+        con.execute(f'drop {kind} main."{name}"')
+    for name, kind in _relations(con, catalog, "quality"):
+        if name not in QUALITY_HISTORY:
+            con.execute(f'drop {kind} quality."{name}"')
+
+
+def _copy_history(con: duckdb.DuckDBPyConnection) -> None:
+    """Refresh the history of a copy of the previous published file from the working file."""
+    con.execute("create schema if not exists quality")
+    for table in QUALITY_HISTORY:
+        con.execute(f"drop table if exists quality.{table}")
+        if _exists(con, SOURCE, "quality", table):
+            con.execute(f"create table quality.{table} as select * from {SOURCE}.quality.{table}")
+    _copy_ops(con, SOURCE)
+
+
 def _carry_publications(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
-    """Keep the log of earlier publications in a file assembled from scratch."""
+    """Keep the log of earlier publications in a file that did not start as the previous one."""
     con.execute(f"attach {_sql_path(previous)} as previous (read_only)")
     try:
         con.execute("create schema if not exists quality")
@@ -119,6 +172,25 @@ def _previous_marts_run(con: duckdb.DuckDBPyConnection, catalog: str) -> str | N
     return row[0] if row else None
 
 
+def _assemble(
+    con: duckdb.DuckDBPyConnection, db_path: Path, target: Path, gate_passed: bool
+) -> None:
+    """Bring the staging file to the published contract (quality.publications aside)."""
+    if not gate_passed:
+        con.execute(f"attach {_sql_path(db_path)} as {SOURCE} (read_only)")
+        try:
+            _copy_history(con)
+        finally:
+            con.execute(f"detach {SOURCE}")
+        return
+    catalog = con.execute("select current_database()").fetchone()[0]
+    _materialise_views(con, catalog, "marts")
+    _copy_ops(con, catalog)
+    _drop_unpublished(con, catalog)
+    if target.exists():
+        _carry_publications(con, target)
+
+
 def publish(db_path: Path, run_id: str, gate_passed: bool) -> Publication:
     """Assemble the next published file from the working warehouse and swap it in.
 
@@ -127,23 +199,19 @@ def publish(db_path: Path, run_id: str, gate_passed: bool) -> Publication:
     db_path = Path(db_path)
     target = published_db(db_path)
     staging = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-    if not gate_passed and target.exists():
-        shutil.copyfile(target, staging)
     try:
+        if gate_passed:
+            _snapshot(db_path, staging)
+        elif target.exists():
+            shutil.copyfile(target, staging)
         con = duckdb.connect(str(staging))
-        con.execute("set enable_progress_bar = false")  # copies of large marts run unattended
+        con.execute("set enable_progress_bar = false")  # copies of large tables run unattended
         try:
-            con.execute(f"attach {_sql_path(db_path)} as {SOURCE} (read_only)")
+            _assemble(con, db_path, target, gate_passed)
             catalog = con.execute("select current_database()").fetchone()[0]
-            if gate_passed and target.exists():
-                _carry_publications(con, target)
-            marts_run_id = _previous_marts_run(con, catalog)
-            if gate_passed:
-                marts = _copy_marts(con)
-                marts_run_id = run_id
-            else:
-                marts = _tables(con, catalog, "marts")
-            _copy_history(con)
+            marts = _tables(con, catalog, "marts")
+            marts_run_id = run_id if gate_passed else _previous_marts_run(con, catalog)
+            con.execute("create schema if not exists quality")
             con.execute(PUBLICATIONS_DDL)
             con.execute(
                 "insert into quality.publications values (?, ?, ?, ?, ?, ?)",
@@ -156,12 +224,12 @@ def publish(db_path: Path, run_id: str, gate_passed: bool) -> Publication:
                     len(marts),
                 ],
             )
-            con.execute(f"detach {SOURCE}")
             con.execute("checkpoint")
         finally:
             con.close()
         os.replace(staging, target)
     except BaseException:
         staging.unlink(missing_ok=True)
+        staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
         raise
     return Publication(target, run_id, gate_passed, gate_passed, marts_run_id, marts)
