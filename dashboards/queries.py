@@ -631,31 +631,14 @@ def customer_identities(key: str) -> Query:
 
 def customer_timeline(key: str, limit: int) -> Query:
     """The person's orders, tickets and campaign touches, newest first (mart_customer_timeline
-    is stored by customer_key, so one person's rows are a few row groups). A campaign entry's
-    detail is its event type; the campaign's current name is joined here."""
+    is stored by customer_key, so one person's rows are a few row groups)."""
     return Query(
         f"""
-        with entries as (
-            select occurred_at, kind, reference, detail, amount
-            from {TIMELINE}
-            where customer_key = $key
-            order by occurred_at desc
-            limit $limit
-        )
-        select
-            entries.occurred_at,
-            entries.kind,
-            entries.reference,
-            case
-                when entries.kind = 'campaign'
-                    then concat_ws(' · ', campaigns.campaign_name, entries.detail)
-                else entries.detail
-            end as detail,
-            entries.amount
-        from entries
-        left join {CAMPAIGNS} as campaigns
-            on entries.kind = 'campaign' and campaigns.campaign_id = entries.reference
-        order by entries.occurred_at desc
+        select occurred_at, kind, reference, detail, amount
+        from {TIMELINE}
+        where customer_key = $key
+        order by occurred_at desc
+        limit $limit
         """,
         (("key", key), ("limit", limit)),
     )

@@ -18,13 +18,3 @@
     select * from {{ candidates }}
     {%- endif %}
 {%- endmacro %}
-
-{#- Filter for an incremental model's import CTE over a fact: on an incremental run, only the
-    fact rows whose writing invocation (`stamp_column`) is not among those the model has taken
-    in (`taken_column` of its own rows). Builds are atomic, so a stamp present in the model
-    means every fact row carrying it was taken in. On a full build: no filter. -#}
-{% macro rows_not_taken_in(stamp_column, taken_column) -%}
-    {%- if is_incremental() %}
-    where {{ stamp_column }} not in (select distinct {{ taken_column }} from {{ this }})
-    {%- endif %}
-{%- endmacro %}

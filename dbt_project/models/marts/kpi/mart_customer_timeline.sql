@@ -1,48 +1,33 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['kind', 'entry_id'],
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-    )
-}}
-
 {#- Every order, ticket and campaign touch of a person, stored in customer_key order so that
     reading one person's timeline (the Customer 360 page) touches a few row groups instead of
-    scanning the facts (min/max zone maps prune by customer_key).
-    Incremental: the facts stamp each row with the dbt invocation that wrote it, so a run
-    rewrites only the entries of fact rows written by builds the timeline has not taken in
-    yet (new rows, new versions, rows moved to a merged person), even if an earlier build
-    stopped before reaching this model. Entries hold fact columns only (a campaign's name is
-    joined when read), so nothing else can make an entry stale. -#}
+    scanning the facts (min/max zone maps prune by customer_key). -#}
 
 with
 
 orders as (
     select * from {{ ref('fct_orders') }}
-    {{ rows_not_taken_in('_dbt_invocation_id', '_source_invocation_id') }}
 ),
 
 tickets as (
     select * from {{ ref('fct_tickets') }}
-    {{ rows_not_taken_in('_dbt_invocation_id', '_source_invocation_id') }}
 ),
 
 campaign_events as (
     select * from {{ ref('fct_campaign_events') }}
-    {{ rows_not_taken_in('_dbt_invocation_id', '_source_invocation_id') }}
+),
+
+campaigns as (
+    select * from {{ ref('dim_campaigns') }}
 ),
 
 order_entries as (
     select
         customer_key,
         'order' as kind,
-        order_id as entry_id,
         order_id as reference,
         order_status as detail,
         net_revenue as amount,
-        ordered_at as occurred_at,
-        _dbt_invocation_id as _source_invocation_id
+        ordered_at as occurred_at
     from orders
 ),
 
@@ -50,26 +35,24 @@ ticket_entries as (
     select
         customer_key,
         'ticket' as kind,
-        ticket_id as entry_id,
         ticket_id as reference,
         concat_ws(' · ', channel, category, ticket_status) as detail,
         cast(null as decimal(18, 2)) as amount,
-        created_at as occurred_at,
-        _dbt_invocation_id as _source_invocation_id
+        created_at as occurred_at
     from tickets
 ),
 
 campaign_entries as (
     select
-        customer_key,
+        campaign_events.customer_key,
         'campaign' as kind,
-        event_id as entry_id,
-        campaign_id as reference,
-        event_type as detail,
+        campaign_events.campaign_id as reference,
+        concat_ws(' · ', campaigns.campaign_name, campaign_events.event_type) as detail,
         cast(null as decimal(18, 2)) as amount,
-        occurred_at,
-        _dbt_invocation_id as _source_invocation_id
+        campaign_events.occurred_at
     from campaign_events
+    left join campaigns
+        on campaign_events.campaign_id = campaigns.campaign_id
 ),
 
 entries as (
@@ -84,12 +67,10 @@ final as (
     select
         cast(customer_key as {{ dbt.type_string() }}) as customer_key,
         cast(kind as {{ dbt.type_string() }}) as kind,
-        cast(entry_id as {{ dbt.type_string() }}) as entry_id,
         cast(reference as {{ dbt.type_string() }}) as reference,
         cast(detail as {{ dbt.type_string() }}) as detail,
         cast(amount as decimal(18, 2)) as amount,
-        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
-        cast(_source_invocation_id as {{ dbt.type_string() }}) as _source_invocation_id
+        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at
     from entries
 )
 
