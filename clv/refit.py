@@ -14,19 +14,9 @@ import pandas as pd
 from clv.config import ClvConfig
 
 
-def recorded_settings(run: pd.Series) -> dict[str, object]:
-    """The clv.yml settings a run recorded and its predictions are made with."""
-    return {
-        "time_unit": run.get("time_unit"),
-        "horizon_days": run.get("horizon_days"),
-        "annual_discount_rate": run.get("annual_discount_rate"),
-        "low_below_p_no_purchase": run.get("low_below_p_no_purchase"),
-        "high_min_p_no_purchase": run.get("high_min_p_no_purchase"),
-    }
-
-
 def configured_settings(config: ClvConfig) -> dict[str, object]:
-    """The same settings as clv.yml holds them now."""
+    """The clv.yml settings a fit records with itself and its predictions are made with, as
+    clv.yml holds them now."""
     return {
         "time_unit": config.time_unit,
         "horizon_days": config.horizon_days,
@@ -55,6 +45,7 @@ def refit_reason(
         return f"as-of date {as_of} is before the newest fit's ({fit_date})"
     if age >= refit_days:
         return f"newest fit is {age} days old (refit every {refit_days})"
-    if recorded_settings(newest) != configured_settings(config):
+    configured = configured_settings(config)
+    if {name: newest.get(name) for name in configured} != configured:
         return "clv.yml settings changed since the newest fit"
     return None

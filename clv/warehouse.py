@@ -26,7 +26,7 @@ from clv.config import DAYS_PER_UNIT, ChurnRiskBands, ClvConfig, load_config
 from clv.gamma_gamma import GammaGammaParams
 from clv.model import fit_summary
 from clv.predict import predict
-from clv.refit import refit_reason
+from clv.refit import configured_settings, refit_reason
 from crm.settings import DBT_PROJECT_DIR
 
 MODELS_YAML = DBT_PROJECT_DIR / "models" / "marts" / "clv" / "_clv__models.yml"
@@ -117,16 +117,14 @@ def as_of_date(orders: duckdb.DuckDBPyRelation, pinned: date | str | None = None
 
 def customer_summaries(
     orders: duckdb.DuckDBPyRelation, as_of: date, time_unit: str
-) -> tuple[pd.DataFrame, int]:
+) -> pd.DataFrame:
     """Per-customer frequency, recency, T and monetary_value at `as_of` (inclusive) from
-    completed orders, indexed by customer_key, as `summary_from_transactions` computes them;
-    and the number of orders on or before `as_of`."""
+    completed orders, indexed by customer_key, as `summary_from_transactions` computes them."""
     sql = SUMMARY_SQL.format(as_of=as_of.isoformat(), days_per_unit=DAYS_PER_UNIT[time_unit])
     summary = orders.query("completed_orders", sql).df().set_index("customer_key")
     summary["frequency"] = summary["frequency"].astype(np.int64)
     summary["monetary_value"] = summary["monetary_value"].astype(float)
-    used = orders.filter(f"cast(order_date as date) <= date '{as_of.isoformat()}'")
-    return summary, int(used.aggregate("count(*)").fetchall()[0][0])
+    return summary
 
 
 def _empty(model: str) -> pd.DataFrame:
@@ -153,14 +151,17 @@ def fit_run(
     if as_of is None:
         return _empty("mart_clv_model_runs")
     started = time.perf_counter()
-    summary, orders_used = customer_summaries(orders, as_of, config.time_unit)
+    summary = customer_summaries(orders, as_of, config.time_unit)
     if summary.empty:
         return _empty("mart_clv_model_runs")
+    used = orders.filter(f"cast(order_date as date) <= date '{as_of.isoformat()}'")
+    orders_used = used.aggregate("count(*)").fetchall()[0][0]
     fitted = fit_summary(summary, config)
     diagnostics = fitted.as_dict()["diagnostics"]
     record = {
         "model_run_id": uuid.uuid4().hex,
-        "time_unit": config.time_unit,
+        # What refit_reason compares with clv.yml to tell whether this fit still serves.
+        **configured_settings(config),
         "refit_reason": reason,
         **fitted.bgnbd.params.as_dict(),
         **fitted.gamma_gamma.params.as_dict(),
@@ -172,10 +173,6 @@ def fit_run(
         "repeat_customers_used": fitted.n_repeat_customers,
         "orders_used": orders_used,
         "fit_seconds": time.perf_counter() - started,
-        "horizon_days": config.horizon_days,
-        "annual_discount_rate": config.annual_discount_rate,
-        "low_below_p_no_purchase": config.churn_risk.low_below_p_no_purchase,
-        "high_min_p_no_purchase": config.churn_risk.high_min_p_no_purchase,
         "is_bgnbd_converged": fitted.bgnbd.diagnostics.converged,
         "is_gamma_gamma_converged": fitted.gamma_gamma.diagnostics.converged,
         "fit_date": as_of,
@@ -233,7 +230,7 @@ def score_customers(
         ),
         optimizer=base.optimizer,
     )
-    summary, _ = customer_summaries(completed(orders), as_of, config.time_unit)
+    summary = customer_summaries(completed(orders), as_of, config.time_unit)
     scored = predict(
         summary,
         BgNbdParams(*(float(run[k]) for k in ("r", "alpha", "a", "b"))),

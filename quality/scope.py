@@ -159,19 +159,28 @@ def _ledger(con: duckdb.DuckDBPyConnection, entity: str) -> tuple[Load, ...]:
     return tuple(Load(*row) for row in rows)
 
 
-def _settled(con: duckdb.DuckDBPyConnection, suite: str, print_: str) -> set[str]:
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'quality' "
-        "and table_name = 'load_coverage'"
-    ).fetchone()[0]
-    if not exists:
-        return set()
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return (
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+        > 0
+    )
+
+
+def _settled(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], set[str]]:
+    """(suite, fingerprint) → the loads a passed run settled for that definition of the suite."""
+    schema, table = COVERAGE_TABLE.split(".")
+    if not _has_table(con, schema, table):
+        return {}
+    settled: dict[tuple[str, str], set[str]] = {}
     rows = con.execute(
-        f"select distinct _load_id from {COVERAGE_TABLE} "
-        "where suite = ? and fingerprint = ? and passed",
-        [suite, print_],
+        f"select distinct suite, fingerprint, _load_id from {COVERAGE_TABLE} where passed"
     ).fetchall()
-    return {row[0] for row in rows}
+    for suite, print_, load_id in rows:
+        settled.setdefault((suite, print_), set()).add(load_id)
+    return settled
 
 
 def _whole(suite: Suite, loads: tuple[Load, ...] = ()) -> Part:
@@ -207,17 +216,15 @@ def plan(db_path: Path, suites: list[Suite], full: bool = False) -> Plan:
         return Plan(parts, settlements)
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        has_ledger = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'raw' "
-            "and table_name = '_loads'"
-        ).fetchone()[0]
+        has_ledger = _has_table(con, "raw", "_loads")
+        settled_by_suite = {} if full else _settled(con)
         for suite in raw:
             if not has_ledger:
                 parts.append(_whole(suite))
                 continue
             loads = _ledger(con, suite.entity)
             print_ = fingerprint(suite)
-            settled = set() if full else _settled(con, suite.name, print_)
+            settled = settled_by_suite.get((suite.name, print_), set())
             suite_parts = _raw_parts(suite, loads, settled)
             parts += suite_parts
             settlements.append(

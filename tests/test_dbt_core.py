@@ -431,14 +431,19 @@ def test_build_without_unit_tests_runs_the_data_tests_only(built_db: Path, tmp_p
 
 # Columns that differ between any two builds by design: who wrote a row, and the CLV model
 # (refitted on its own schedule, tested in test_clv_*).
-_BUILD_STAMPS = {"_dbt_invocation_id"}
-_CLV_COLUMNS = {"churn_risk", "p_alive", "p_no_purchase_12m", "predicted_purchases_12m"}
-_CLV_COLUMNS |= {"predicted_clv_12m"}
+_BUILD_DEPENDENT = {
+    "_dbt_invocation_id",
+    "churn_risk",
+    "p_alive",
+    "p_no_purchase_12m",
+    "predicted_purchases_12m",
+    "predicted_clv_12m",
+}
 
 
 def _mart(db: Path, name: str) -> pd.DataFrame:
     frame = _query(db, f"select * from marts.{name}")
-    frame = frame.drop(columns=[c for c in frame.columns if c in _BUILD_STAMPS | _CLV_COLUMNS])
+    frame = frame.drop(columns=[c for c in frame.columns if c in _BUILD_DEPENDENT])
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 
