@@ -51,7 +51,9 @@ def _execute(db: Path, sql: str) -> None:
 
 def _table(db: Path, name: str, key: str) -> pd.DataFrame:
     frame = _query(
-        db, f"select * exclude (_load_id, _loaded_at, _dbt_invocation_id) from marts.{name}"
+        db,
+        "select * exclude (_load_id, _loaded_at, _previous_customer_key, _dbt_invocation_id, "
+        f"_dbt_updated_at) from marts.{name}",
     )
     return frame.sort_values(key).reset_index(drop=True)
 
@@ -429,10 +431,12 @@ def test_build_without_unit_tests_runs_the_data_tests_only(built_db: Path, tmp_p
     assert "unit_test" not in kinds and {"model", "test"} <= kinds
 
 
-# Columns that differ between any two builds by design: who wrote a row, and the CLV model
-# (refitted on its own schedule, tested in test_clv_*).
+# Columns that differ between any two builds by design: who wrote a fact row, when, and the
+# key it had before; and the CLV model (refitted on its own schedule, tested in test_clv_*).
 _BUILD_DEPENDENT = {
     "_dbt_invocation_id",
+    "_dbt_updated_at",
+    "_previous_customer_key",
     "churn_risk",
     "p_alive",
     "p_no_purchase_12m",

@@ -2,10 +2,15 @@
     keys whose source version was loaded after the built one (`_loaded_at` newer), and keys
     whose `watched_columns` changed for another reason (e.g. identity resolution merged two
     persons, so an old order's customer_key moved). Everything else is left untouched, so a
-    daily increment rewrites only new and changed rows. On a full build: every candidate. -#}
+    daily increment rewrites only new and changed rows. On a full build: every candidate.
+    Each row also carries `_previous_customer_key`, the customer_key it had when built (null
+    when new): the before-image models downstream of the fact need to rebuild the person a
+    row moved away from, not only the one it moved to. -#}
 {% macro incremental_changes(candidates, unique_key, watched_columns=[]) -%}
     {%- if is_incremental() %}
-    select {{ candidates }}.*
+    select
+        {{ candidates }}.*,
+        built.customer_key as _previous_customer_key
     from {{ candidates }}
     left join {{ this }} as built
         on built.{{ unique_key }} = {{ candidates }}.{{ unique_key }}
@@ -15,6 +20,41 @@
         or {{ candidates }}.{{ column }} is distinct from built.{{ column }}
         {%- endfor %}
     {%- else %}
-    select * from {{ candidates }}
+    select
+        *,
+        cast(null as {{ dbt.type_string() }}) as _previous_customer_key
+    from {{ candidates }}
     {%- endif %}
+{%- endmacro %}
+
+{#- When this dbt invocation started (UTC), as a SQL timestamp literal: what facts stamp on
+    the rows they write (`_dbt_updated_at`), so a model downstream can read only the rows
+    written after its own last build, whichever invocation wrote them. -#}
+{% macro run_started_timestamp() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- The newest `_dbt_updated_at` of the model being built: an incremental model downstream of
+    the facts reads only the fact rows written after it (all of them when the model is empty). -#}
+{% macro incremental_watermark() -%}
+    (select coalesce(max(_dbt_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+{%- endmacro %}
+
+{#- Customer keys with a row in one of `facts` written after `since`, on both sides of the
+    write: the key the row has now and the one it had before (`_previous_customer_key`), so a
+    model that aggregates per person rebuilds the person a row left as well as the one it
+    joined. A row rewritten twice between two builds of the model keeps only its last
+    before-image, so such models must be built with the facts (as `crm run` and `dbt build`
+    do); a partial build history is mended by a full refresh. -#}
+{% macro changed_customer_keys(facts, since) -%}
+    {%- for fact in facts %}
+    select customer_key from {{ fact }}
+    where _dbt_updated_at > {{ since }} and customer_key is not null
+    union
+    select _previous_customer_key from {{ fact }}
+    where _dbt_updated_at > {{ since }} and _previous_customer_key is not null
+    {%- if not loop.last %}
+    union
+    {%- endif %}
+    {%- endfor %}
 {%- endmacro %}

@@ -69,7 +69,9 @@ final as (
         cast({{ reporting_date('ordered_at') }} as date) as order_date,
         cast(_load_id as varchar) as _load_id,
         cast(_loaded_at as timestamp) as _loaded_at,
-        cast('{{ invocation_id }}' as varchar) as _dbt_invocation_id
+        cast(_previous_customer_key as varchar) as _previous_customer_key,
+        cast('{{ invocation_id }}' as varchar) as _dbt_invocation_id,
+        {{ run_started_timestamp() }} as _dbt_updated_at
 
     from changed
 
