@@ -3,7 +3,8 @@
 
 Append-only: every run, passed or failed, stays queryable; the publisher copies runs and results
 into the published file so dashboards can name the checks that held a build back. The load
-coverage tells the next run which raw loads are settled (quality/scope.py).
+coverage tells the next run which raw loads, and which fact rows, are settled
+(quality/scope.py).
 """
 
 from __future__ import annotations
@@ -55,11 +56,13 @@ create table if not exists {SCHEMA}.results (
 alter table {SCHEMA}.runs add column if not exists mode varchar;      -- full | incremental
 alter table {SCHEMA}.results add column if not exists coverage varchar;  -- what the check saw
 -- For each raw suite, the loads a run covered and whether its per-row and key checks passed:
--- the loads of passed rows are settled and not validated again (quality/scope.py).
+-- the loads of passed rows are settled and not validated again (quality/scope.py). For a marts
+-- fact suite, one row: the newest write the run covered (its `_dbt_updated_at`); the fact rows
+-- written up to it are settled once a run passed over them.
 create table if not exists {SCHEMA}.load_coverage (
     run_id varchar not null,
     suite varchar not null,
-    _load_id varchar not null,
+    _load_id varchar not null,           -- raw: the load; fact: newest `_dbt_updated_at` covered
     fingerprint varchar not null,        -- definition of the checks that settle a load
     passed boolean not null,
     primary key (run_id, suite, _load_id)

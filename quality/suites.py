@@ -41,6 +41,13 @@ EMAIL_REGEX = r"^\s*" + EMAIL_PATTERN.removeprefix("^").removesuffix("$") + r"\s
 # parent); `keys` is uniqueness of the natural key; `table` needs the whole relation
 # (thresholds over all rows, counts, reconciliation).
 SCOPES = ("rows", "keys", "table")
+# Uniqueness expectations a suite file may write; without `mostly` (and, for the proportion,
+# with a minimum of exactly 1) each is a `keys` check.
+_KEY_TYPES = (
+    UNIQUE_COLUMN,
+    "expect_column_values_to_be_unique",
+    "expect_compound_columns_to_be_unique",
+)
 # GX's per-row column expectations; with `mostly` they become a threshold over the whole table.
 _ROW_TYPES = (
     "expect_column_values_to_not_be_null",
@@ -83,6 +90,9 @@ class Suite:
     query: str | None
     checks: tuple[Check, ...] = field(default=())
     entity: str | None = None  # the contract of a raw table: append-only, rows carry _load_id
+    # A marts table dbt writes incrementally: the column stamping when dbt last wrote each row
+    # (`_dbt_updated_at`), so per-row and key checks can see the rows written since a passed run.
+    written_at: str | None = None
 
     @property
     def relation(self) -> str:
@@ -282,8 +292,9 @@ def _suite_check(path: Path, suite_name: str, spec: dict) -> Check:
 
 
 def _scope(path: Path, spec: dict, kwargs: dict) -> str:
-    """A column expectation without `mostly` is per row; a custom-SQL check is per row only
-    when its file says `scope: rows` (its query filters the rows of {batch} one by one)."""
+    """A column expectation without `mostly` is per row, a uniqueness one is a key; a
+    custom-SQL check is per row only when its file says `scope: rows` (its query filters the
+    rows of {batch} one by one)."""
     if spec["type"] == CUSTOM_SQL:
         scope = spec.get("scope", "table")
         if scope not in ("rows", "table"):
@@ -291,7 +302,12 @@ def _scope(path: Path, spec: dict, kwargs: dict) -> str:
         return scope
     if "scope" in spec:
         raise _fail(path, f"{spec['check']}: scope is only for {CUSTOM_SQL}")
-    return "rows" if spec["type"] in _ROW_TYPES and "mostly" not in kwargs else "table"
+    if "mostly" in kwargs:
+        return "table"
+    if spec["type"] in _KEY_TYPES:
+        whole_proportion = kwargs.get("min_value") == 1 and kwargs.get("max_value", 1) == 1
+        return "keys" if spec["type"] != UNIQUE_COLUMN or whole_proportion else "table"
+    return "rows" if spec["type"] in _ROW_TYPES else "table"
 
 
 def load_suite(path: Path, rules: dict, contracts: Contracts, now: datetime) -> Suite:
@@ -312,6 +328,9 @@ def load_suite(path: Path, rules: dict, contracts: Contracts, now: datetime) -> 
             raise _fail(path, f"contract {entity!r} is not in ingestion/contracts.yml")
         checks += derive_contract_checks(name, contracts[entity], contracts, rules, now)
     checks += [_suite_check(path, name, spec) for spec in doc.get("expectations", [])]
+    written_at = doc.get("written_at")
+    if written_at and (doc.get("layer") != "marts" or not asset.get("table")):
+        raise _fail(path, "written_at is for a marts table (raw rows carry their load)")
     ids = [c.check_id for c in checks]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -324,6 +343,7 @@ def load_suite(path: Path, rules: dict, contracts: Contracts, now: datetime) -> 
         query=asset.get("query"),
         checks=tuple(checks),
         entity=doc.get("contract") if asset.get("table") else None,
+        written_at=written_at,
     )
 
 
