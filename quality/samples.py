@@ -1,13 +1,13 @@
 """Samples of the offending values or rows of the checks that failed, fetched through GX.
 
-The checkpoint validates with `partial_unexpected_count: 0`: every expectation still computes
+The gate validates with `partial_unexpected_count: 0`: every expectation still computes
 its counts and observed value, but none runs the extra query that lists unexpected values
 (for a uniqueness check that is a second window over the whole table), and custom-SQL checks
 only count their rows (quality/expectations.py). On a healthy warehouse nothing is fetched.
 For each check that failed, this module re-runs it on the same batch with a result format
 that returns up to SAMPLE_SIZE unexpected values (column checks), or the stock
 `UnexpectedRowsExpectation` over its query limited to SAMPLE_SIZE rows (custom SQL), and
-copies the sample into the checkpoint's result, which is then stored again so the Data Docs
+copies the sample into the validation's result, which is then stored again so the Data Docs
 show it too.
 """
 

@@ -38,6 +38,11 @@ def _coverage(checks_by_coverage: dict[str, int]) -> str:
     return "; ".join(f"{n} checks: {text}" for text, n in checks_by_coverage.items())
 
 
+def _seconds(seconds: float | None) -> str:
+    # A suite whose table is missing never reached GX, so it has no time.
+    return "" if seconds is None else f"{seconds:.1f}"
+
+
 def render(run: QualityRun, console: Console | None = None) -> None:
     console = console or Console()
     per_suite: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
@@ -57,6 +62,7 @@ def render(run: QualityRun, console: Console | None = None) -> None:
         ("critical failed", "right"),
         ("warnings", "right"),
         ("covered", "left"),
+        ("seconds", "right"),
     ):
         table.add_column(name, justify=justify)
     for suite, (checks, passed, critical, warning) in sorted(per_suite.items()):
@@ -67,6 +73,7 @@ def render(run: QualityRun, console: Console | None = None) -> None:
             f"[bold red]{critical}[/]" if critical else "0",
             f"[yellow]{warning}[/]" if warning else "0",
             _coverage(covered[suite]),
+            _seconds(run.timings.get(f"validate_seconds.{suite}")),
         )
     console.print(table)
     lines = _failure_lines(run.critical_failures + run.warnings)
