@@ -287,6 +287,10 @@ def _fact_parts(
     if writes is None:
         return [_whole(suite)], ()
     through, pending, total = writes
+    if since and through and through < since:
+        # Newer writes than the table now holds were settled: the table was replaced by an
+        # older copy (a restore), so nothing in it is known to have passed.
+        since = None
     covered = (stamp(through),) if through and (since is None or through > since) else ()
     whole = Coverage("table", written_rows=total, through=through)
     if since is None:

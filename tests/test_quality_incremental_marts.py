@@ -7,7 +7,7 @@ fails a full run."""
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -246,3 +246,18 @@ def test_a_changed_fact_check_checks_the_whole_table_again(
     assert _outcome(run, "marts_fct_orders.customer_key.not_null").coverage.startswith(
         _since(covered)
     )
+
+
+def test_a_fact_older_than_its_settled_stamp_is_checked_whole(
+    day_db: Path, covered: datetime
+) -> None:
+    # As if fct_tickets had been restored from a copy older than the run that passed it.
+    _execute(
+        day_db,
+        "update marts.fct_tickets set _dbt_updated_at = ?",
+        [covered - timedelta(days=1)],
+    )
+    run = _run(day_db)
+    check = _outcome(run, "marts_fct_tickets.customer_key.not_null")
+    assert check.element_count == _one(day_db, "select count(*) from marts.fct_tickets")
+    assert check.coverage.startswith("whole table (")
