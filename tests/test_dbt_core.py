@@ -478,3 +478,106 @@ def test_incremental_day_equals_a_full_refresh_for_every_mart(built_db: Path, tm
         pd.testing.assert_frame_equal(
             _mart(built_db, name), _mart(rebuilt, name), check_exact=False, rtol=1e-9, obj=name
         )
+
+
+def _order_days(db: Path) -> dict[str, pd.DataFrame]:
+    """The per-person incremental models and the mart built on them, without bookkeeping."""
+    tables = {
+        "intermediate.int_customer_order_days_sequenced": ["customer_key", "order_date"],
+        "marts.mart_customer_order_days": ["customer_key", "order_date"],
+        "marts.fct_order_attributions": ["order_id"],
+    }
+    frames = {}
+    for name, key in tables.items():
+        frame = _query(db, f"select * from {name}")
+        frame = frame.drop(columns=[c for c in frame.columns if c in _BUILD_DEPENDENT])
+        frames[name] = frame.sort_values(key).reset_index(drop=True)
+    return frames
+
+
+def test_a_person_left_without_orders_loses_their_order_days_and_attributions(
+    built_db: Path, tmp_path: Path
+):
+    # A new contact with the email of one buyer and the phone of another makes them one
+    # person: at least one of the two keys keeps no order. And a one-order buyer's order is
+    # refunded: their key keeps no completed order, the order no attribution. An incremental
+    # build must drop those rows (delete+insert alone only deletes keys it writes again).
+    buyers = """
+        select distinct c.customer_key, c.email_normalized, c.phone_normalized
+        from intermediate.int_contacts_unified as c
+        inner join marts.fct_orders as o on o.customer_key = c.customer_key
+        where o.is_revenue
+    """
+    pair = _query(
+        built_db,
+        f"""
+        with buyers as ({buyers})
+        select a.email_normalized as email, b.phone_normalized as phone,
+               a.customer_key as key_a, b.customer_key as key_b
+        from buyers as a
+        inner join buyers as b on a.customer_key < b.customer_key
+        where a.email_normalized is not null and b.phone_normalized is not null
+        order by a.customer_key, b.customer_key
+        limit 1
+        """,
+    ).iloc[0]
+    refunded = _query(
+        built_db,
+        f"""
+        select order_id, customer_key from marts.fct_orders
+        where is_revenue and customer_key not in ('{pair.key_a}', '{pair.key_b}')
+        qualify count(*) over (partition by customer_key) = 1
+        order by order_id
+        limit 1
+        """,
+    ).iloc[0]
+    _execute(
+        built_db,
+        f"""
+        insert into raw.contacts
+        select * replace (
+            'web' as source_system, 'INC-LINK-1' as source_contact_id,
+            '{pair.email}' as email, '{pair.phone}' as phone,
+            'inc-1' as _load_id, _loaded_at + interval 1 day as _loaded_at)
+        from raw.contacts limit 1;
+        insert into raw.orders
+        select * replace (
+            'refunded' as status,
+            updated_at + interval 1 day as updated_at,
+            'inc-1' as _load_id,
+            _loaded_at + interval 1 day as _loaded_at)
+        from raw.orders where order_id = '{refunded.order_id}'
+        order by updated_at desc limit 1;
+        """,
+    )
+    before = _order_days(built_db)
+    day = build(built_db, target_path=tmp_path / "day", unit_tests=False)
+    assert day.success, day.summary
+    after = _order_days(built_db)
+
+    merged = set(
+        _query(
+            built_db,
+            "select customer_key from marts.customer_identities "
+            "where source_system = 'web' and source_contact_id = 'INC-LINK-1'",
+        )["customer_key"]
+    )
+    emptied = ({pair.key_a, pair.key_b} - merged) | {refunded.customer_key}
+    assert len(emptied) >= 2
+    for name in (
+        "intermediate.int_customer_order_days_sequenced",
+        "marts.mart_customer_order_days",
+    ):
+        assert emptied <= set(before[name]["customer_key"]), name
+        assert not emptied & set(after[name]["customer_key"]), name
+    attributions = "marts.fct_order_attributions"
+    assert refunded.order_id in set(before[attributions]["order_id"])
+    assert refunded.order_id not in set(after[attributions]["order_id"])
+    assert not emptied & set(after[attributions]["customer_key"])
+
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(built_db, rebuilt)
+    full = build(rebuilt, full_refresh=True, target_path=tmp_path / "full", unit_tests=False)
+    assert full.success, full.summary
+    for name, frame in _order_days(rebuilt).items():
+        pd.testing.assert_frame_equal(after[name], frame, obj=name)

@@ -18,14 +18,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT = PROJECT_ROOT / "dbt_project"
 KPI_FOLDERS = [DBT / "models" / "marts" / "customer", DBT / "models" / "marts" / "kpi"]
 PII_COLUMNS = {"full_name", "email", "phone"}
-# Keys and labels that are dimensions rather than KPIs; everything else must be in metrics.md.
+# Keys and labels that are dimensions rather than KPIs, and build bookkeeping; everything else
+# must be in metrics.md.
 DIMENSIONS = {
     "customer_key", "order_id", "campaign_id", "campaign_name", "channel", "category", "agent",
     "region", "currency", "report_month", "cohort_month", "activity_month", "lead_month",
     "ticket_month", "acquisition_channel", "acquisition_campaign_id", "start_date", "end_date",
     "company", "country", "city", "owner", "order_date", "ordered_at", "net_revenue",
     "last_touch_at", "first_touch_at", "is_attributed", "has_orders", "has_unsubscribed",
-    "first_order_date", "last_order_date", "first_seen_at",
+    "first_order_date", "last_order_date", "first_seen_at", "_dbt_updated_at",
 }  # fmt: skip
 
 

@@ -1,7 +1,24 @@
 {#- One row per completed order with the campaign credited under last-touch and first-touch
     attribution: the latest / earliest engagement of the same person within
     `attribution_window_days` before the order (docs/decisions.md § KPI definitions).
-    Orders with no touch in the window keep null campaigns, so revenue still reconciles. -#}
+    Orders with no touch in the window keep null campaigns, so revenue still reconciles.
+
+    Both credits and is_first_order depend only on the person's own orders and touches, so a
+    daily build rewrites every order of the persons with an order or a campaign event written
+    since this model's last build (on both sides of an identity merge); an order that moved
+    carries its new person and is rewritten under its order_id. An order rewritten since then
+    that no longer counts (refunded, cancelled) gets a row with a null is_first_order, which
+    deletes its old row (delete+insert on order_id); the post-hook then removes that row. -#}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where is_first_order is null",
+    )
+}}
 
 with
 
@@ -12,6 +29,13 @@ orders as (
 campaign_events as (
     select * from {{ ref('fct_campaign_events') }}
 ),
+
+{%- if is_incremental() %}
+
+changed_customers as (
+    {{ changed_customer_keys([ref('fct_orders'), ref('fct_campaign_events')], incremental_watermark()) }}
+),
+{%- endif %}
 
 revenue_orders as (
     select
@@ -26,6 +50,9 @@ revenue_orders as (
         ) = 1 as is_first_order
     from orders
     where is_revenue
+    {%- if is_incremental() %}
+        and customer_key in (select changed_customers.customer_key from changed_customers)
+    {%- endif %}
 ),
 
 touches as (
@@ -40,6 +67,9 @@ touches as (
         {%- endfor -%}
     )
         and customer_key is not null
+    {%- if is_incremental() %}
+        and customer_key in (select changed_customers.customer_key from changed_customers)
+    {%- endif %}
 ),
 
 touches_in_window as (
@@ -73,23 +103,51 @@ credited as (
     group by order_id
 ),
 
+{%- if is_incremental() %}
+
+withdrawn_orders as (
+    select
+        order_id,
+        cast(null as {{ dbt.type_string() }}) as customer_key,
+        cast(null as decimal(18, 2)) as net_revenue,
+        cast(null as date) as order_date,
+        cast(null as {{ dbt.type_timestamp() }}) as ordered_at,
+        cast(null as {{ dbt.type_boolean() }}) as is_first_order
+    from orders
+    where _dbt_updated_at > {{ incremental_watermark() }}
+        and not is_revenue
+),
+
+rewritten_orders as (
+    select * from revenue_orders
+    union all
+    select * from withdrawn_orders
+),
+{%- else %}
+
+rewritten_orders as (
+    select * from revenue_orders
+),
+{%- endif %}
+
 final as (
     select
-        cast(revenue_orders.order_id as {{ dbt.type_string() }}) as order_id,
-        cast(revenue_orders.customer_key as {{ dbt.type_string() }}) as customer_key,
+        cast(rewritten_orders.order_id as {{ dbt.type_string() }}) as order_id,
+        cast(rewritten_orders.customer_key as {{ dbt.type_string() }}) as customer_key,
         cast(credited.last_touch_campaign_id as {{ dbt.type_string() }}) as last_touch_campaign_id,
         cast(credited.first_touch_campaign_id as {{ dbt.type_string() }}) as first_touch_campaign_id,
         cast('{{ var("reporting_currency") }}' as {{ dbt.type_string() }}) as currency,
-        cast(revenue_orders.net_revenue as decimal(18, 2)) as net_revenue,
-        cast(revenue_orders.is_first_order as {{ dbt.type_boolean() }}) as is_first_order,
+        cast(rewritten_orders.net_revenue as decimal(18, 2)) as net_revenue,
+        cast(rewritten_orders.is_first_order as {{ dbt.type_boolean() }}) as is_first_order,
         cast(credited.order_id is not null as {{ dbt.type_boolean() }}) as is_attributed,
-        cast(revenue_orders.order_date as date) as order_date,
-        cast(revenue_orders.ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
+        cast(rewritten_orders.order_date as date) as order_date,
+        cast(rewritten_orders.ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
         cast(credited.last_touch_at as {{ dbt.type_timestamp() }}) as last_touch_at,
-        cast(credited.first_touch_at as {{ dbt.type_timestamp() }}) as first_touch_at
-    from revenue_orders
+        cast(credited.first_touch_at as {{ dbt.type_timestamp() }}) as first_touch_at,
+        {{ run_started_timestamp() }} as _dbt_updated_at
+    from rewritten_orders
     left join credited
-        on revenue_orders.order_id = credited.order_id
+        on rewritten_orders.order_id = credited.order_id
 )
 
 select * from final

@@ -1,15 +1,17 @@
 {#- One row per person and day with a completed order: what the dashboards need to count
     active, new, retained and repeat customers under any date range and person filter without
     a distinct over people. A person is active in [start, end] once, on their first order day
-    in it: the day whose previous order day is null or before `start`. Person attributes are
+    in it: the day whose previous order day is null or before `start`. The days and their
+    links come from int_customer_order_days_sequenced (kept incrementally); the person
+    attributes, which move daily (RFM and CLV are relative to the as-of date), are
     customer_360's and the CLV prediction and churn risk mart_clv_predictions', as the
     dashboards read them, so the Customers page reads only this table for the active people.
     Stored in order_date order: a date range reads only its row groups (zone maps). -#}
 
 with
 
-orders as (
-    select * from {{ ref('fct_orders') }}
+order_days as (
+    select * from {{ ref('int_customer_order_days_sequenced') }}
 ),
 
 customers as (
@@ -20,54 +22,27 @@ clv_predictions as (
     select * from {{ ref('mart_clv_predictions') }}
 ),
 
-order_days as (
-    select
-        customer_key,
-        order_date,
-        count(*) as orders,
-        sum(net_revenue) as net_revenue
-    from orders
-    where is_revenue
-    group by
-        customer_key,
-        order_date
-),
-
-sequenced as (
-    select
-        customer_key,
-        orders,
-        net_revenue,
-        order_date,
-        min(order_date) over (partition by customer_key) as first_order_date,
-        lag(order_date) over (partition by customer_key order by order_date)
-            as previous_order_date,
-        lead(order_date) over (partition by customer_key order by order_date)
-            as next_order_date
-    from order_days
-),
-
 joined as (
     select
-        sequenced.customer_key,
+        order_days.customer_key,
         customers.region,
         customers.acquisition_channel,
         customers.rfm_segment,
         customers.value_tier,
         clv_predictions.churn_risk,
-        sequenced.orders,
-        sequenced.net_revenue,
+        order_days.orders,
+        order_days.net_revenue,
         customers.net_revenue as customer_net_revenue,
         clv_predictions.predicted_clv_12m,
-        sequenced.order_date,
-        sequenced.first_order_date,
-        sequenced.previous_order_date,
-        sequenced.next_order_date
-    from sequenced
+        order_days.order_date,
+        order_days.first_order_date,
+        order_days.previous_order_date,
+        order_days.next_order_date
+    from order_days
     left join customers
-        on sequenced.customer_key = customers.customer_key
+        on order_days.customer_key = customers.customer_key
     left join clv_predictions
-        on sequenced.customer_key = clv_predictions.customer_key
+        on order_days.customer_key = clv_predictions.customer_key
 ),
 
 final as (
