@@ -383,6 +383,92 @@ def test_identity_merge_moves_old_facts_to_the_merged_person(built_db: Path, tmp
     assert stale == 0
 
 
+def _sequenced_touch_days(events: pd.DataFrame) -> pd.DataFrame:
+    """Each person's distinct days per campaign and event type with the day before it."""
+    days = (
+        events.dropna(subset=["customer_key"])[
+            ["campaign_id", "event_type", "customer_key", "event_date"]
+        ]
+        .drop_duplicates()
+        .sort_values(["campaign_id", "event_type", "customer_key", "event_date"])
+    )
+    person = days.groupby(["campaign_id", "event_type", "customer_key"])["event_date"]
+    days["previous_event_date"] = person.shift(1)
+    return days.reset_index(drop=True)
+
+
+def test_campaign_touch_days_of_a_merged_away_person_are_deleted(built_db: Path, tmp_path: Path):
+    # Two persons with campaign events, linked by a new contact (email of one, phone of the
+    # other): the merged person keeps one key, so the other key's events all move away and an
+    # incremental build must delete that key's touch days, not only rewrite the survivor's.
+    pair = _query(
+        built_db,
+        """
+        with targeted as (
+            select distinct c.customer_key, c.email_normalized, c.phone_normalized
+            from intermediate.int_contacts_unified as c
+            inner join marts.fct_campaign_events as e on e.customer_key = c.customer_key
+        )
+        select a.email_normalized as email, b.phone_normalized as phone,
+               a.customer_key as key_a, b.customer_key as key_b
+        from targeted as a
+        inner join targeted as b on a.customer_key < b.customer_key
+        where a.email_normalized is not null and b.phone_normalized is not null
+        order by a.customer_key, b.customer_key
+        limit 1
+        """,
+    ).iloc[0]
+    pair_keys = f"('{pair.key_a}', '{pair.key_b}')"
+    before = _query(
+        built_db,
+        f"select count(*) as n from intermediate.int_campaign_touch_days "
+        f"where customer_key in {pair_keys}",
+    )["n"].iloc[0]
+    _execute(
+        built_db,
+        f"""
+        insert into raw.contacts
+        select * replace (
+            'web' as source_system, 'INC-LINK-2' as source_contact_id,
+            '{pair.email}' as email, '{pair.phone}' as phone,
+            'inc-1' as _load_id, _loaded_at + interval 1 day as _loaded_at)
+        from raw.contacts limit 1
+        """,
+    )
+    result = build(built_db, select=["+int_campaign_touch_days"], target_path=tmp_path / "t")
+    assert result.success, result.summary
+    executed = (
+        (
+            tmp_path
+            / "t"
+            / "run"
+            / "crm_analytics"
+            / "models"
+            / "intermediate"
+            / "int_campaign_touch_days.sql"
+        )
+        .read_text(encoding="utf-8")
+        .lower()
+    )
+    assert "delete from" in executed  # the incremental path, not a rebuild
+
+    events = _query(built_db, "select * from marts.fct_campaign_events")
+    departed = {pair.key_a, pair.key_b} - set(events["customer_key"])
+    assert before > 0 and departed, "the merge must leave a key without events"
+    touch_days = _query(
+        built_db,
+        "select campaign_id, event_type, customer_key, event_date, previous_event_date "
+        "from intermediate.int_campaign_touch_days",
+    )
+    assert not set(touch_days["customer_key"]) & departed
+    key = ["campaign_id", "event_type", "customer_key", "event_date"]
+    pd.testing.assert_frame_equal(
+        touch_days.sort_values(key).reset_index(drop=True),
+        _sequenced_touch_days(events),
+        check_dtype=False,
+    )
+
+
 def test_docs_generate_writes_one_offline_page(built_db: Path, tmp_path: Path):
     result = build(built_db, select=["dim_campaigns"], docs=True, target_path=tmp_path / "t")
     assert result.success, result.summary

@@ -1,5 +1,7 @@
 {#- One row per campaign: spend, funnel of message events, attributed revenue, CAC and ROI.
-    Event counts are distinct people per event type (a person opening twice opened once). -#}
+    Event counts are distinct people per event type (a person opening twice opened once),
+    counted on each person's first touch day in int_campaign_touch_days (one per campaign,
+    event type and person) rather than made distinct again from 20 M events. -#}
 {%- set event_types = {
     'sent': 'sent', 'delivered': 'delivered', 'open': 'opened', 'click': 'clicked',
     'unsubscribe': 'unsubscribed', 'bounce': 'bounced', 'conversion': 'conversions'} -%}
@@ -10,8 +12,8 @@ campaigns as (
     select * from {{ ref('dim_campaigns') }}
 ),
 
-campaign_events as (
-    select * from {{ ref('fct_campaign_events') }}
+touch_days as (
+    select * from {{ ref('int_campaign_touch_days') }}
 ),
 
 attributions as (
@@ -24,9 +26,8 @@ campaign_reach as (
         campaign_id,
         event_type,
         customer_key
-    from campaign_events
-    where customer_key is not null
-    group by campaign_id, event_type, customer_key
+    from touch_days
+    where previous_event_date is null
 ),
 
 event_counts as (

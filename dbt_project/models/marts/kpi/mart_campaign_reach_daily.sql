@@ -3,53 +3,32 @@
     first day in the range they had such an event, i.e. the day whose previous event day is
     null or before `start`. Counting those days needs no distinct over people, so one row per
     (campaign, event type, person attributes, event day, previous event day) with the number
-    of people is enough. The person attributes are customer_360's, as the dashboard filters. -#}
+    of people is enough. The person attributes are customer_360's, as the dashboard filters.
+    The sequencing is int_campaign_touch_days' (incremental, per person); the attributes move
+    daily (RFM with the as-of date), so this join and count run over every touch day. -#}
 
 with
 
-campaign_events as (
-    select * from {{ ref('fct_campaign_events') }}
+touch_days as (
+    select * from {{ ref('int_campaign_touch_days') }}
 ),
 
 customers as (
     select * from {{ ref('customer_360') }}
 ),
 
-touch_days as (
-    select distinct
-        campaign_id,
-        event_type,
-        customer_key,
-        event_date
-    from campaign_events
-    where customer_key is not null
-),
-
-sequenced as (
-    select
-        campaign_id,
-        event_type,
-        customer_key,
-        event_date,
-        lag(event_date) over (
-            partition by campaign_id, event_type, customer_key
-            order by event_date
-        ) as previous_event_date
-    from touch_days
-),
-
 with_people as (
     select
-        sequenced.campaign_id,
-        sequenced.event_type,
+        touch_days.campaign_id,
+        touch_days.event_type,
         customers.region,
         customers.acquisition_channel,
         customers.rfm_segment,
-        sequenced.event_date,
-        sequenced.previous_event_date
-    from sequenced
+        touch_days.event_date,
+        touch_days.previous_event_date
+    from touch_days
     left join customers
-        on sequenced.customer_key = customers.customer_key
+        on touch_days.customer_key = customers.customer_key
 ),
 
 aggregated as (
