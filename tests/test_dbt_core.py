@@ -314,12 +314,10 @@ def test_incremental_run_rewrites_only_changed_rows_and_equals_full_refresh(
     pd.testing.assert_frame_equal(restaged, staged_after)
 
 
-def test_identity_merge_moves_old_facts_to_the_merged_person(built_db: Path, tmp_path: Path):
-    # Two buyers who are different persons; a new contact carrying the email of one and the
-    # phone of the other links them (transitive closure), so both persons' old orders must
-    # move to one customer_key on an incremental run.
-    pair = _query(
-        built_db,
+def _two_buyers(db: Path) -> pd.Series:
+    """Two buyers who are different persons, the email of one and the phone of the other."""
+    return _query(
+        db,
         """
         with buyers as (
             select distinct c.customer_key, c.email_normalized, c.phone_normalized
@@ -335,15 +333,12 @@ def test_identity_merge_moves_old_facts_to_the_merged_person(built_db: Path, tmp
         limit 1
         """,
     ).iloc[0]
-    old_orders = _query(
-        built_db,
-        f"""
-        select order_id from marts.fct_orders
-        where customer_key in ('{pair.key_a}', '{pair.key_b}')
-        """,
-    )["order_id"].tolist()
+
+
+def _link(db: Path, pair: pd.Series) -> None:
+    """A new contact carrying `pair`'s email and phone, which links the two persons."""
     _execute(
-        built_db,
+        db,
         f"""
         insert into raw.contacts
         select * replace (
@@ -353,16 +348,35 @@ def test_identity_merge_moves_old_facts_to_the_merged_person(built_db: Path, tmp
         from raw.contacts limit 1
         """,
     )
+
+
+def _linker_key(db: Path) -> str:
+    return _query(
+        db,
+        "select customer_key from marts.customer_identities "
+        "where source_system = 'web' and source_contact_id = 'INC-LINK-1'",
+    )["customer_key"].iloc[0]
+
+
+def test_identity_merge_moves_old_facts_to_the_merged_person(built_db: Path, tmp_path: Path):
+    # Two buyers who are different persons; a new contact carrying the email of one and the
+    # phone of the other links them (transitive closure), so both persons' old orders must
+    # move to one customer_key on an incremental run.
+    pair = _two_buyers(built_db)
+    old_orders = _query(
+        built_db,
+        f"""
+        select order_id from marts.fct_orders
+        where customer_key in ('{pair.key_a}', '{pair.key_b}')
+        """,
+    )["order_id"].tolist()
+    _link(built_db, pair)
     result = build(
         built_db, select=["+fct_orders", "+customer_identities"], target_path=tmp_path / "target"
     )
     assert result.success, result.summary
 
-    linker = _query(
-        built_db,
-        "select customer_key from marts.customer_identities "
-        "where source_system = 'web' and source_contact_id = 'INC-LINK-1'",
-    )["customer_key"].iloc[0]
+    linker = _linker_key(built_db)
     order_list = ", ".join(f"'{o}'" for o in old_orders)
     keys = _query(
         built_db,
@@ -466,6 +480,99 @@ def test_campaign_touch_days_of_a_merged_away_person_are_deleted(built_db: Path,
         touch_days.sort_values(key).reset_index(drop=True),
         _sequenced_touch_days(events),
         check_dtype=False,
+    )
+
+
+def test_timeline_day_rewrites_only_the_entries_of_rewritten_fact_rows(
+    built_db: Path, tmp_path: Path
+):
+    # One day: two persons merged by a new contact (one of their keys vanishes), one campaign
+    # renamed and another re-delivered unchanged. The timeline must write exactly the entries
+    # of the fact rows this run wrote plus every entry of the renamed campaign, move the
+    # merged persons' entries, and equal a full rebuild.
+    pair = _two_buyers(built_db)
+    renamed, redelivered = _query(
+        built_db,
+        "select campaign_id from marts.fct_campaign_events "
+        "group by campaign_id order by count(*) desc, campaign_id limit 2",
+    )["campaign_id"].tolist()
+    _link(built_db, pair)
+    _execute(
+        built_db,
+        f"""
+        insert into raw.campaigns
+        select * replace (
+            case when campaign_id = '{renamed}' then campaign_name || ' (renamed)'
+                else campaign_name end as campaign_name,
+            spend + 1 as spend,
+            updated_at + interval 1 day as updated_at,
+            'inc-1' as _load_id,
+            _loaded_at + interval 1 day as _loaded_at)
+        from raw.campaigns
+        where campaign_id in ('{renamed}', '{redelivered}')
+        qualify row_number() over (partition by campaign_id order by updated_at desc) = 1
+        """,
+    )
+    entries_before = _query(built_db, "select * from marts.mart_customer_timeline")
+    result = build(
+        built_db,
+        select=["+mart_customer_timeline", "+customer_identities"],
+        target_path=tmp_path / "target",
+        unit_tests=False,
+    )
+    assert result.success, result.summary
+
+    # Facts stamp the rows they wrote with the run's start, as the timeline does.
+    written = _query(
+        built_db,
+        f"""
+        with stamp as (select max(_dbt_updated_at) as at from marts.fct_campaign_events)
+        select
+            (select count(*) from marts.fct_orders, stamp where _dbt_updated_at = stamp.at)
+            + (select count(*) from marts.fct_tickets, stamp where _dbt_updated_at = stamp.at)
+            + (select count(*) from marts.fct_campaign_events, stamp
+               where _dbt_updated_at = stamp.at or campaign_id = '{renamed}') as expected,
+            (select count(*) from marts.mart_customer_timeline, stamp
+             where _dbt_updated_at = stamp.at) as timeline,
+            (select count(*) from marts.fct_campaign_events, stamp
+             where _dbt_updated_at = stamp.at and campaign_id = '{redelivered}') as redelivered,
+            (select count(*) from marts.mart_customer_timeline, stamp
+             where _dbt_updated_at = stamp.at and reference = '{redelivered}') as redelivered_now
+        """,
+    ).iloc[0]
+    assert 0 < written.timeline < len(entries_before)
+    assert written.timeline == written.expected
+    assert written.redelivered_now == written.redelivered
+
+    linker = _linker_key(built_db)
+    timeline = _query(built_db, "select * from marts.mart_customer_timeline")
+    moved = entries_before[entries_before["customer_key"].isin([pair.key_a, pair.key_b])]
+    assert len(moved) > 0
+    now = timeline.set_index(["kind", "entry_id"]).loc[
+        list(zip(moved["kind"], moved["entry_id"], strict=True))
+    ]
+    assert set(now["customer_key"]) == {linker}
+    vanished = {pair.key_a, pair.key_b} - {linker}
+    assert vanished and not timeline["customer_key"].isin(vanished).any()
+    name = _query(
+        built_db, f"select campaign_name from marts.dim_campaigns where campaign_id = '{renamed}'"
+    )["campaign_name"].iloc[0]
+    assert name.endswith(" (renamed)")
+    details = timeline.loc[timeline["reference"] == renamed, "detail"]
+    assert len(details) > 0 and details.str.startswith(f"{name} · ").all()
+
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(built_db, rebuilt)
+    full = build(
+        rebuilt,
+        select=["mart_customer_timeline"],
+        full_refresh=True,
+        target_path=tmp_path / "full",
+        unit_tests=False,
+    )
+    assert full.success, full.summary
+    pd.testing.assert_frame_equal(
+        _mart(built_db, "mart_customer_timeline"), _mart(rebuilt, "mart_customer_timeline")
     )
 
 
