@@ -24,15 +24,11 @@
 -- depends_on: {{ ref('stg_raw__campaigns') }} (read on incremental runs only)
 with
 
-all_contacts as (
-    select * from {{ ref('int_contacts_unified') }}
-),
-
 contact_fingerprints as (
     select
         customer_key,
         {{ group_fingerprint(contact_version_columns) }} as contacts_fingerprint
-    from all_contacts
+    from {{ ref('int_contacts_unified') }}
     group by customer_key
 ),
 
@@ -86,7 +82,7 @@ persons as (
 {%- endset %}
 
 contacts as (
-    select * from all_contacts
+    select * from {{ ref('int_contacts_unified') }}
     {{ of_persons }}
 ),
 
@@ -145,15 +141,19 @@ contact_rollup as (
     group by customer_key
 ),
 
+-- Each fact is read once (a CTE read twice is materialised whole): its counts and the
+-- person's latest interaction with it come out of one aggregate.
 order_facts as (
     select
         customer_key,
-        count(*) as orders,
-        sum(net_revenue) as net_revenue,
-        min(order_date) as first_order_date,
-        max(order_date) as last_order_date
+        nullif(count(case when is_revenue then 1 end), 0) as orders,
+        sum(case when is_revenue then net_revenue end) as net_revenue,
+        min(case when is_revenue then order_date end) as first_order_date,
+        max(case when is_revenue then order_date end) as last_order_date,
+        -- an order of any status is an interaction the person started
+        max(ordered_at) as last_ordered_at
     from orders
-    where is_revenue
+    where customer_key is not null
     group by customer_key
 ),
 
@@ -162,65 +162,62 @@ ticket_facts as (
         customer_key,
         count(*) as tickets,
         count(case when not is_resolved then 1 end) as open_tickets,
-        avg(cast(csat_score as {{ kpi_type_double() }})) as avg_csat_score
+        avg(cast(csat_score as {{ kpi_type_double() }})) as avg_csat_score,
+        max(created_at) as last_ticket_at
     from tickets
     where customer_key is not null
     group by customer_key
 ),
 
--- Email engagement counts campaigns, not events: a person opening one email three times
--- has opened one email.
-email_events as (
-    select
-        campaign_events.customer_key,
-        campaign_events.campaign_id,
-        campaign_events.event_type
-    from campaign_events
-    inner join campaigns
-        on campaign_events.campaign_id = campaigns.campaign_id
-    where campaigns.channel = 'email'
-        and campaign_events.customer_key is not null
-),
-
--- One row per person, email campaign and event type, so the counts below are plain counts.
-email_engagement as (
+-- One row per person, campaign and event type: email engagement counts campaigns, not
+-- events (a person opening one email three times has opened one email).
+engagements as (
     select
         customer_key,
         campaign_id,
-        event_type
-    from email_events
+        event_type,
+        max(occurred_at) as last_occurred_at
+    from campaign_events
+    where customer_key is not null
     group by customer_key, campaign_id, event_type
 ),
 
-email_facts as (
+-- Email columns stay null for a person without an email-campaign event; the latest open,
+-- click or conversion of any channel is an interaction the person started.
+event_facts as (
     select
-        customer_key,
-        count(case when event_type = 'sent' then 1 end) as emails_sent,
-        count(case when event_type = 'delivered' then 1 end) as emails_delivered,
-        count(case when event_type = 'open' then 1 end) as emails_opened,
-        count(case when event_type = 'click' then 1 end) as emails_clicked,
-        count(case when event_type = 'unsubscribe' then 1 end) > 0 as has_unsubscribed
-    from email_engagement
-    group by customer_key
-),
-
--- Interactions the person started: orders (any status), tickets, and campaign engagement.
-interactions as (
-    select customer_key, ordered_at as interaction_at from orders
-    union all
-    select customer_key, created_at as interaction_at from tickets
-    union all
-    select customer_key, occurred_at as interaction_at
-    from campaign_events
-    where event_type in ('open', 'click', 'conversion')
+        engagements.customer_key,
+        count(email_campaigns.campaign_id) > 0 as has_email_events,
+        count(case when email_campaigns.campaign_id is not null and engagements.event_type = 'sent' then 1 end)
+            as emails_sent,
+        count(case when email_campaigns.campaign_id is not null and engagements.event_type = 'delivered' then 1 end)
+            as emails_delivered,
+        count(case when email_campaigns.campaign_id is not null and engagements.event_type = 'open' then 1 end)
+            as emails_opened,
+        count(case when email_campaigns.campaign_id is not null and engagements.event_type = 'click' then 1 end)
+            as emails_clicked,
+        count(case when email_campaigns.campaign_id is not null and engagements.event_type = 'unsubscribe' then 1 end) > 0
+            as has_unsubscribed,
+        max(case when engagements.event_type in ('open', 'click', 'conversion') then engagements.last_occurred_at end)
+            as last_engaged_at
+    from engagements
+    left join campaigns as email_campaigns
+        on engagements.campaign_id = email_campaigns.campaign_id
+        and email_campaigns.channel = 'email'
+    group by engagements.customer_key
 ),
 
 last_interactions as (
     select
         customer_key,
         max(interaction_at) as last_interaction_at
-    from interactions
-    where customer_key is not null
+    from (
+        select customer_key, last_ordered_at as interaction_at from order_facts
+        union all
+        select customer_key, last_ticket_at as interaction_at from ticket_facts
+        union all
+        select customer_key, last_engaged_at as interaction_at from event_facts
+    ) as interactions
     group by customer_key
 ),
 
@@ -249,11 +246,12 @@ final as (
         cast(ticket_facts.tickets as {{ dbt.type_bigint() }}) as tickets,
         cast(ticket_facts.open_tickets as {{ dbt.type_bigint() }}) as open_tickets,
         cast(ticket_facts.avg_csat_score as {{ kpi_type_double() }}) as avg_csat_score,
-        cast(email_facts.emails_sent as {{ dbt.type_bigint() }}) as emails_sent,
-        cast(email_facts.emails_delivered as {{ dbt.type_bigint() }}) as emails_delivered,
-        cast(email_facts.emails_opened as {{ dbt.type_bigint() }}) as emails_opened,
-        cast(email_facts.emails_clicked as {{ dbt.type_bigint() }}) as emails_clicked,
-        cast(email_facts.has_unsubscribed as {{ dbt.type_boolean() }}) as has_unsubscribed,
+        {%- for column in ['emails_sent', 'emails_delivered', 'emails_opened', 'emails_clicked'] %}
+        cast(case when event_facts.has_email_events then event_facts.{{ column }} end as {{ dbt.type_bigint() }})
+            as {{ column }},
+        {%- endfor %}
+        cast(case when event_facts.has_email_events then event_facts.has_unsubscribed end as {{ dbt.type_boolean() }})
+            as has_unsubscribed,
         cast(last_interactions.last_interaction_at as {{ dbt.type_timestamp() }})
             as last_interaction_at,
         persons.contacts_fingerprint,
@@ -265,8 +263,8 @@ final as (
         on persons.customer_key = order_facts.customer_key
     left join ticket_facts
         on persons.customer_key = ticket_facts.customer_key
-    left join email_facts
-        on persons.customer_key = email_facts.customer_key
+    left join event_facts
+        on persons.customer_key = event_facts.customer_key
     left join last_interactions
         on persons.customer_key = last_interactions.customer_key
 )
