@@ -101,8 +101,9 @@ campaign_events as (
     {{ of_persons }}
 ),
 
-campaigns as (
-    select * from {{ ref('dim_campaigns') }}
+email_campaigns as (
+    select campaign_id from {{ ref('dim_campaigns') }}
+    where channel = 'email'
 ),
 
 -- Survivorship: per attribute, the non-null value of the most trusted source
@@ -169,42 +170,45 @@ ticket_facts as (
     group by customer_key
 ),
 
--- One row per person, campaign and event type: email engagement counts campaigns, not
--- events (a person opening one email three times has opened one email).
+-- One row per person, campaign and event type among the events that count: any event of an
+-- email campaign (email engagement counts campaigns, not events: a person opening one email
+-- three times has opened one email) and opens, clicks and conversions of any channel
+-- (interactions the person started).
 engagements as (
     select
-        customer_key,
-        campaign_id,
-        event_type,
-        max(occurred_at) as last_occurred_at
+        campaign_events.customer_key,
+        campaign_events.campaign_id,
+        campaign_events.event_type,
+        email_campaigns.campaign_id is not null as is_email,
+        max(campaign_events.occurred_at) as last_occurred_at
     from campaign_events
-    where customer_key is not null
-    group by customer_key, campaign_id, event_type
+    left join email_campaigns
+        on campaign_events.campaign_id = email_campaigns.campaign_id
+    where campaign_events.customer_key is not null
+        and (
+            email_campaigns.campaign_id is not null
+            or campaign_events.event_type in ('open', 'click', 'conversion')
+        )
+    group by
+        campaign_events.customer_key,
+        campaign_events.campaign_id,
+        campaign_events.event_type,
+        email_campaigns.campaign_id
 ),
 
--- Email columns stay null for a person without an email-campaign event; the latest open,
--- click or conversion of any channel is an interaction the person started.
+-- Email columns stay null for a person without an email-campaign event.
 event_facts as (
     select
-        engagements.customer_key,
-        count(email_campaigns.campaign_id) > 0 as has_email_events,
-        count(case when email_campaigns.campaign_id is not null and engagements.event_type = 'sent' then 1 end)
-            as emails_sent,
-        count(case when email_campaigns.campaign_id is not null and engagements.event_type = 'delivered' then 1 end)
-            as emails_delivered,
-        count(case when email_campaigns.campaign_id is not null and engagements.event_type = 'open' then 1 end)
-            as emails_opened,
-        count(case when email_campaigns.campaign_id is not null and engagements.event_type = 'click' then 1 end)
-            as emails_clicked,
-        count(case when email_campaigns.campaign_id is not null and engagements.event_type = 'unsubscribe' then 1 end) > 0
-            as has_unsubscribed,
-        max(case when engagements.event_type in ('open', 'click', 'conversion') then engagements.last_occurred_at end)
+        customer_key,
+        count(case when is_email then 1 end) > 0 as has_email_events,
+        {%- for column, event_type in [('emails_sent', 'sent'), ('emails_delivered', 'delivered'), ('emails_opened', 'open'), ('emails_clicked', 'click')] %}
+        count(case when is_email and event_type = '{{ event_type }}' then 1 end) as {{ column }},
+        {%- endfor %}
+        count(case when is_email and event_type = 'unsubscribe' then 1 end) > 0 as has_unsubscribed,
+        max(case when event_type in ('open', 'click', 'conversion') then last_occurred_at end)
             as last_engaged_at
     from engagements
-    left join campaigns as email_campaigns
-        on engagements.campaign_id = email_campaigns.campaign_id
-        and email_campaigns.channel = 'email'
-    group by engagements.customer_key
+    group by customer_key
 ),
 
 last_interactions as (
