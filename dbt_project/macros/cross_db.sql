@@ -58,3 +58,24 @@
 {% macro duckdb__first_by(expression, order_by) -%}
     first({{ expression }} order by {{ order_by }})
 {%- endmacro %}
+
+{#- An order-independent fingerprint of a group's rows over `columns`: equal when the group
+    holds the same rows, so an incremental model can tell which groups changed since it stored
+    the previous value. DuckDB xors a 64-bit hash per row (its hash may change with a DuckDB
+    upgrade: every group then reads as changed once); the default hashes the sorted rows. -#}
+{% macro group_fingerprint(columns) -%}
+    {{ return(adapter.dispatch('group_fingerprint', 'crm_analytics')(columns)) }}
+{%- endmacro %}
+
+{% macro default__group_fingerprint(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '')") -%}
+        {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
+    {%- endfor -%}
+    {{ dbt.hash(dbt.listagg(dbt.concat(parts), "';'", "order by " ~ dbt.concat(parts))) }}
+{%- endmacro %}
+
+{% macro duckdb__group_fingerprint(columns) -%}
+    bit_xor(hash({{ columns | join(', ') }}))
+{%- endmacro %}

@@ -1,159 +1,28 @@
 {#- One row per resolved person (customer_key). Survivorship, RFM and tier rules:
-    docs/decisions.md § KPI definitions. -#}
-{%- set survivor_columns = ['full_name', 'email_normalized', 'phone_normalized', 'company', 'country', 'region', 'city', 'owner'] -%}
-{%- set survivor_order = 'source_priority, updated_at desc nulls last, source_system, source_contact_id' -%}
-{%- set acquisition_order = 'case when acquisition_channel is null then 1 else 0 end, created_at, source_priority, source_system, source_contact_id' -%}
+    docs/decisions.md § KPI definitions. The per-person aggregates come from
+    int_customer_rollup (kept incrementally); the scores here are relative to every person on
+    the as-of date, so they are recomputed on every build. -#}
 {%- set stages = ['lead', 'mql', 'sql', 'opportunity', 'customer'] -%}
 
 with
 
-contacts as (
-    select * from {{ ref('int_contacts_unified') }}
-),
-
-orders as (
-    select * from {{ ref('fct_orders') }}
-),
-
-tickets as (
-    select * from {{ ref('fct_tickets') }}
-),
-
-campaign_events as (
-    select * from {{ ref('fct_campaign_events') }}
-),
-
-campaigns as (
-    select * from {{ ref('dim_campaigns') }}
+customers as (
+    select * from {{ ref('int_customer_rollup') }}
 ),
 
 clv_predictions as (
     select * from {{ ref('mart_clv_predictions') }}
 ),
 
--- One row per person from their source records.
--- Survivorship: per attribute, the non-null value of the most trusted source
--- (source_priority 1 first), the most recently updated record within a priority.
--- Acquisition is first touch: channel and campaign come together from the earliest created
--- record that names a channel.
--- Lifecycle: the furthest stage any source reports (by stage column or stage timestamp),
--- each stage dated by the earliest source that saw it.
-contact_rollup as (
-    select
-        customer_key,
-        {%- for column in survivor_columns %}
-        {{ first_by(column, 'case when ' ~ column ~ ' is null then 1 else 0 end, ' ~ survivor_order) }}
-            as {{ column }},
-        {%- endfor %}
-        {{ first_by('acquisition_channel', acquisition_order) }} as acquisition_channel,
-        {{ first_by('acquisition_campaign_id', acquisition_order) }} as acquisition_campaign_id,
-        count(*) as source_identities,
-        max(
-            case
-                {%- for stage in stages | reverse %}
-                when lifecycle_stage = '{{ stage }}' or {{ stage }}_at is not null then {{ loop.revindex }}
-                {%- endfor %}
-            end
-        ) as lifecycle_stage_rank,
-        {%- for stage in stages %}
-        min({{ stage }}_at) as {{ stage }}_at,
-        {%- endfor %}
-        min(created_at) as first_seen_at,
-        -- opting out anywhere wins: consent needs every source that states it to say yes
-        case
-            when count(marketing_consent) = 0 then false
-            else min(case when marketing_consent then 1 when not marketing_consent then 0 end) = 1
-        end as has_source_consent
-    from contacts
-    group by customer_key
-),
-
-order_facts as (
-    select
-        customer_key,
-        count(*) as orders,
-        sum(net_revenue) as net_revenue,
-        min(order_date) as first_order_date,
-        max(order_date) as last_order_date
-    from orders
-    where is_revenue
-    group by customer_key
-),
-
-ticket_facts as (
-    select
-        customer_key,
-        count(*) as tickets,
-        count(case when not is_resolved then 1 end) as open_tickets,
-        avg(cast(csat_score as {{ kpi_type_double() }})) as avg_csat_score
-    from tickets
-    where customer_key is not null
-    group by customer_key
-),
-
--- Email engagement counts campaigns, not events: a person opening one email three times
--- has opened one email.
-email_events as (
-    select
-        campaign_events.customer_key,
-        campaign_events.campaign_id,
-        campaign_events.event_type
-    from campaign_events
-    inner join campaigns
-        on campaign_events.campaign_id = campaigns.campaign_id
-    where campaigns.channel = 'email'
-        and campaign_events.customer_key is not null
-),
-
--- One row per person, email campaign and event type, so the counts below are plain counts.
-email_engagement as (
-    select
-        customer_key,
-        campaign_id,
-        event_type
-    from email_events
-    group by customer_key, campaign_id, event_type
-),
-
-email_facts as (
-    select
-        customer_key,
-        count(case when event_type = 'sent' then 1 end) as emails_sent,
-        count(case when event_type = 'delivered' then 1 end) as emails_delivered,
-        count(case when event_type = 'open' then 1 end) as emails_opened,
-        count(case when event_type = 'click' then 1 end) as emails_clicked,
-        count(case when event_type = 'unsubscribe' then 1 end) > 0 as has_unsubscribed
-    from email_engagement
-    group by customer_key
-),
-
--- Interactions the person started: orders (any status), tickets, and campaign engagement.
-interactions as (
-    select customer_key, ordered_at as interaction_at from orders
-    union all
-    select customer_key, created_at as interaction_at from tickets
-    union all
-    select customer_key, occurred_at as interaction_at
-    from campaign_events
-    where event_type in ('open', 'click', 'conversion')
-),
-
-last_interactions as (
-    select
-        customer_key,
-        max(interaction_at) as last_interaction_at
-    from interactions
-    where customer_key is not null
-    group by customer_key
-),
-
+-- buyers: persons with a completed order (`orders` is null for the others)
 rfm_values as (
     select
         customer_key,
         {{ kpi_days_between('last_order_date', kpi_as_of_date()) }} as recency_days,
         orders as frequency,
         net_revenue as monetary_value
-    from order_facts
+    from customers
+    where orders is not null
 ),
 
 rfm_scores as (
@@ -179,18 +48,18 @@ rfm_segments as (
 
 joined as (
     select
-        contact_rollup.customer_key,
-        contact_rollup.full_name,
-        contact_rollup.email_normalized as email,
-        contact_rollup.phone_normalized as phone,
-        contact_rollup.company,
-        contact_rollup.country,
-        contact_rollup.region,
-        contact_rollup.city,
-        contact_rollup.owner,
-        contact_rollup.acquisition_channel,
-        contact_rollup.acquisition_campaign_id,
-        case contact_rollup.lifecycle_stage_rank
+        customers.customer_key,
+        customers.full_name,
+        customers.email_normalized as email,
+        customers.phone_normalized as phone,
+        customers.company,
+        customers.country,
+        customers.region,
+        customers.city,
+        customers.owner,
+        customers.acquisition_channel,
+        customers.acquisition_campaign_id,
+        case customers.lifecycle_stage_rank
             {%- for stage in stages %}
             when {{ loop.index }} then '{{ stage }}'
             {%- endfor %}
@@ -207,12 +76,12 @@ joined as (
             else 'ordinary'
         end as value_tier,
         '{{ var("reporting_currency") }}' as currency,
-        contact_rollup.source_identities,
-        coalesce(order_facts.orders, 0) as orders,
-        coalesce(order_facts.net_revenue, 0) as net_revenue,
-        {{ kpi_average_order_value('order_facts.net_revenue', 'order_facts.orders') }}
+        customers.source_identities,
+        coalesce(customers.orders, 0) as orders,
+        coalesce(customers.net_revenue, 0) as net_revenue,
+        {{ kpi_average_order_value('customers.net_revenue', 'customers.orders') }}
             as average_order_value,
-        coalesce(order_facts.net_revenue, 0) as historical_clv,
+        coalesce(customers.net_revenue, 0) as historical_clv,
         rfm_segments.recency_days,
         rfm_segments.frequency,
         rfm_segments.monetary_value,
@@ -223,45 +92,37 @@ joined as (
         clv_predictions.p_no_purchase_12m,
         clv_predictions.predicted_purchases_12m,
         clv_predictions.predicted_clv_12m,
-        coalesce(ticket_facts.tickets, 0) as tickets,
-        coalesce(ticket_facts.open_tickets, 0) as open_tickets,
-        ticket_facts.avg_csat_score,
-        coalesce(email_facts.emails_sent, 0) as emails_sent,
-        coalesce(email_facts.emails_delivered, 0) as emails_delivered,
-        coalesce(email_facts.emails_opened, 0) as emails_opened,
-        coalesce(email_facts.emails_clicked, 0) as emails_clicked,
-        {{ kpi_safe_divide('email_facts.emails_opened', 'email_facts.emails_delivered') }}
+        coalesce(customers.tickets, 0) as tickets,
+        coalesce(customers.open_tickets, 0) as open_tickets,
+        customers.avg_csat_score,
+        coalesce(customers.emails_sent, 0) as emails_sent,
+        coalesce(customers.emails_delivered, 0) as emails_delivered,
+        coalesce(customers.emails_opened, 0) as emails_opened,
+        coalesce(customers.emails_clicked, 0) as emails_clicked,
+        {{ kpi_safe_divide('customers.emails_opened', 'customers.emails_delivered') }}
             as email_open_rate,
-        {{ kpi_safe_divide('email_facts.emails_clicked', 'email_facts.emails_delivered') }}
+        {{ kpi_safe_divide('customers.emails_clicked', 'customers.emails_delivered') }}
             as email_click_rate,
-        order_facts.customer_key is not null as has_orders,
+        customers.orders is not null as has_orders,
         coalesce(rfm_segments.recency_days < {{ var('kpi_active_window_days') }}, false) as is_active,
         coalesce(rfm_segments.recency_days >= {{ var('kpi_churn_window_days') }}, false) as is_churned,
-        contact_rollup.has_source_consent
-            and not coalesce(email_facts.has_unsubscribed, false) as has_marketing_consent,
-        coalesce(email_facts.has_unsubscribed, false) as has_unsubscribed,
-        order_facts.first_order_date,
-        order_facts.last_order_date,
-        contact_rollup.lead_at,
-        contact_rollup.mql_at,
-        contact_rollup.sql_at,
-        contact_rollup.opportunity_at,
-        contact_rollup.customer_at,
-        contact_rollup.first_seen_at,
-        last_interactions.last_interaction_at
-    from contact_rollup
-    left join order_facts
-        on contact_rollup.customer_key = order_facts.customer_key
+        customers.has_source_consent
+            and not coalesce(customers.has_unsubscribed, false) as has_marketing_consent,
+        coalesce(customers.has_unsubscribed, false) as has_unsubscribed,
+        customers.first_order_date,
+        customers.last_order_date,
+        customers.lead_at,
+        customers.mql_at,
+        customers.sql_at,
+        customers.opportunity_at,
+        customers.customer_at,
+        customers.first_seen_at,
+        customers.last_interaction_at
+    from customers
     left join rfm_segments
-        on contact_rollup.customer_key = rfm_segments.customer_key
+        on customers.customer_key = rfm_segments.customer_key
     left join clv_predictions
-        on contact_rollup.customer_key = clv_predictions.customer_key
-    left join ticket_facts
-        on contact_rollup.customer_key = ticket_facts.customer_key
-    left join email_facts
-        on contact_rollup.customer_key = email_facts.customer_key
-    left join last_interactions
-        on contact_rollup.customer_key = last_interactions.customer_key
+        on customers.customer_key = clv_predictions.customer_key
 ),
 
 final as (
