@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from fixtures.identity_edits import link, two_persons
 
 from crm.build import build
 
@@ -45,23 +46,7 @@ def test_a_merge_drops_the_person_left_without_rows_and_equals_a_full_refresh(
 ):
     # Two buyers, one with an email and one with a phone, and a third person known by one
     # contact and nothing else changed about them.
-    pair = _query(
-        built_db,
-        """
-        with buyers as (
-            select distinct c.customer_key, c.email_normalized, c.phone_normalized
-            from intermediate.int_contacts_unified as c
-            inner join marts.fct_orders as o on o.customer_key = c.customer_key
-        )
-        select a.email_normalized as email, b.phone_normalized as phone,
-               a.customer_key as key_a, b.customer_key as key_b
-        from buyers as a
-        inner join buyers as b on a.customer_key < b.customer_key
-        where a.email_normalized is not null and b.phone_normalized is not null
-        order by a.customer_key, b.customer_key
-        limit 1
-        """,
-    ).iloc[0]
+    pair = two_persons(built_db)
     single = _query(
         built_db,
         f"""
@@ -77,15 +62,10 @@ def test_a_merge_drops_the_person_left_without_rows_and_equals_a_full_refresh(
     ).iloc[0]
     # A new contact carrying A's email and B's phone merges the two persons; a new version
     # of the single person's contact renames them.
+    link(built_db, pair)
     _execute(
         built_db,
         f"""
-        insert into raw.contacts
-        select * replace (
-            'web' as source_system, 'INC-LINK-1' as source_contact_id,
-            '{pair.email}' as email, '{pair.phone}' as phone,
-            'inc-1' as _load_id, _loaded_at + interval 1 day as _loaded_at)
-        from raw.contacts limit 1;
         insert into raw.contacts
         select * replace (
             'Renamed Person' as full_name,

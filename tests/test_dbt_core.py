@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 from conftest import TINY_SEED
+from fixtures.identity_edits import link, linker_key, two_persons
 
 from crm.build import build, default_target_path
 from crm.cli import main
@@ -315,55 +316,11 @@ def test_incremental_run_rewrites_only_changed_rows_and_equals_full_refresh(
     pd.testing.assert_frame_equal(restaged, staged_after)
 
 
-def _two_buyers(db: Path) -> pd.Series:
-    """Two buyers who are different persons, the email of one and the phone of the other."""
-    return _query(
-        db,
-        """
-        with buyers as (
-            select distinct c.customer_key, c.email_normalized, c.phone_normalized
-            from intermediate.int_contacts_unified as c
-            inner join marts.fct_orders as o on o.customer_key = c.customer_key
-        )
-        select a.email_normalized as email, b.phone_normalized as phone,
-               a.customer_key as key_a, b.customer_key as key_b
-        from buyers as a
-        inner join buyers as b on a.customer_key < b.customer_key
-        where a.email_normalized is not null and b.phone_normalized is not null
-        order by a.customer_key, b.customer_key
-        limit 1
-        """,
-    ).iloc[0]
-
-
-def _link(db: Path, pair: pd.Series) -> None:
-    """A new contact carrying `pair`'s email and phone, which links the two persons."""
-    _execute(
-        db,
-        f"""
-        insert into raw.contacts
-        select * replace (
-            'web' as source_system, 'INC-LINK-1' as source_contact_id,
-            '{pair.email}' as email, '{pair.phone}' as phone,
-            'inc-1' as _load_id, _loaded_at + interval 1 day as _loaded_at)
-        from raw.contacts limit 1
-        """,
-    )
-
-
-def _linker_key(db: Path) -> str:
-    return _query(
-        db,
-        "select customer_key from marts.customer_identities "
-        "where source_system = 'web' and source_contact_id = 'INC-LINK-1'",
-    )["customer_key"].iloc[0]
-
-
 def test_identity_merge_moves_old_facts_to_the_merged_person(built_db: Path, tmp_path: Path):
     # Two buyers who are different persons; a new contact carrying the email of one and the
     # phone of the other links them (transitive closure), so both persons' old orders must
     # move to one customer_key on an incremental run.
-    pair = _two_buyers(built_db)
+    pair = two_persons(built_db)
     old_orders = _query(
         built_db,
         f"""
@@ -371,13 +328,13 @@ def test_identity_merge_moves_old_facts_to_the_merged_person(built_db: Path, tmp
         where customer_key in ('{pair.key_a}', '{pair.key_b}')
         """,
     )["order_id"].tolist()
-    _link(built_db, pair)
+    link(built_db, pair)
     result = build(
         built_db, select=["+fct_orders", "+customer_identities"], target_path=tmp_path / "target"
     )
     assert result.success, result.summary
 
-    linker = _linker_key(built_db)
+    linker = linker_key(built_db)
     order_list = ", ".join(f"'{o}'" for o in old_orders)
     keys = _query(
         built_db,
@@ -416,40 +373,14 @@ def test_campaign_touch_days_of_a_merged_away_person_are_deleted(built_db: Path,
     # Two persons with campaign events, linked by a new contact (email of one, phone of the
     # other): the merged person keeps one key, so the other key's events all move away and an
     # incremental build must delete that key's touch days, not only rewrite the survivor's.
-    pair = _query(
-        built_db,
-        """
-        with targeted as (
-            select distinct c.customer_key, c.email_normalized, c.phone_normalized
-            from intermediate.int_contacts_unified as c
-            inner join marts.fct_campaign_events as e on e.customer_key = c.customer_key
-        )
-        select a.email_normalized as email, b.phone_normalized as phone,
-               a.customer_key as key_a, b.customer_key as key_b
-        from targeted as a
-        inner join targeted as b on a.customer_key < b.customer_key
-        where a.email_normalized is not null and b.phone_normalized is not null
-        order by a.customer_key, b.customer_key
-        limit 1
-        """,
-    ).iloc[0]
+    pair = two_persons(built_db, "fct_campaign_events")
     pair_keys = f"('{pair.key_a}', '{pair.key_b}')"
     before = _query(
         built_db,
         f"select count(*) as n from intermediate.int_campaign_touch_days "
         f"where customer_key in {pair_keys}",
     )["n"].iloc[0]
-    _execute(
-        built_db,
-        f"""
-        insert into raw.contacts
-        select * replace (
-            'web' as source_system, 'INC-LINK-2' as source_contact_id,
-            '{pair.email}' as email, '{pair.phone}' as phone,
-            'inc-1' as _load_id, _loaded_at + interval 1 day as _loaded_at)
-        from raw.contacts limit 1
-        """,
-    )
+    link(built_db, pair)
     result = build(built_db, select=["+int_campaign_touch_days"], target_path=tmp_path / "t")
     assert result.success, result.summary
     executed = (
@@ -491,13 +422,13 @@ def test_timeline_day_rewrites_only_the_entries_of_rewritten_fact_rows(
     # renamed and another re-delivered unchanged. The timeline must write exactly the entries
     # of the fact rows this run wrote plus every entry of the renamed campaign, move the
     # merged persons' entries, and equal a full rebuild.
-    pair = _two_buyers(built_db)
+    pair = two_persons(built_db)
     renamed, redelivered = _query(
         built_db,
         "select campaign_id from marts.fct_campaign_events "
         "group by campaign_id order by count(*) desc, campaign_id limit 2",
     )["campaign_id"].tolist()
-    _link(built_db, pair)
+    link(built_db, pair)
     _execute(
         built_db,
         f"""
@@ -545,7 +476,7 @@ def test_timeline_day_rewrites_only_the_entries_of_rewritten_fact_rows(
     assert written.timeline == written.expected
     assert written.redelivered_now == written.redelivered
 
-    linker = _linker_key(built_db)
+    linker = linker_key(built_db)
     timeline = _query(built_db, "select * from marts.mart_customer_timeline")
     moved = entries_before[entries_before["customer_key"].isin([pair.key_a, pair.key_b])]
     assert len(moved) > 0
