@@ -626,25 +626,7 @@ def test_a_person_left_without_orders_loses_their_order_days_and_attributions(
     # person: at least one of the two keys keeps no order. And a one-order buyer's order is
     # refunded: their key keeps no completed order, the order no attribution. An incremental
     # build must drop those rows (delete+insert alone only deletes keys it writes again).
-    buyers = """
-        select distinct c.customer_key, c.email_normalized, c.phone_normalized
-        from intermediate.int_contacts_unified as c
-        inner join marts.fct_orders as o on o.customer_key = c.customer_key
-        where o.is_revenue
-    """
-    pair = _query(
-        built_db,
-        f"""
-        with buyers as ({buyers})
-        select a.email_normalized as email, b.phone_normalized as phone,
-               a.customer_key as key_a, b.customer_key as key_b
-        from buyers as a
-        inner join buyers as b on a.customer_key < b.customer_key
-        where a.email_normalized is not null and b.phone_normalized is not null
-        order by a.customer_key, b.customer_key
-        limit 1
-        """,
-    ).iloc[0]
+    pair = two_persons(built_db, "fct_orders", "f.is_revenue")
     refunded = _query(
         built_db,
         f"""
@@ -655,15 +637,10 @@ def test_a_person_left_without_orders_loses_their_order_days_and_attributions(
         limit 1
         """,
     ).iloc[0]
+    link(built_db, pair)
     _execute(
         built_db,
         f"""
-        insert into raw.contacts
-        select * replace (
-            'web' as source_system, 'INC-LINK-1' as source_contact_id,
-            '{pair.email}' as email, '{pair.phone}' as phone,
-            'inc-1' as _load_id, _loaded_at + interval 1 day as _loaded_at)
-        from raw.contacts limit 1;
         insert into raw.orders
         select * replace (
             'refunded' as status,
@@ -679,13 +656,7 @@ def test_a_person_left_without_orders_loses_their_order_days_and_attributions(
     assert day.success, day.summary
     after = _order_days(built_db)
 
-    merged = set(
-        _query(
-            built_db,
-            "select customer_key from marts.customer_identities "
-            "where source_system = 'web' and source_contact_id = 'INC-LINK-1'",
-        )["customer_key"]
-    )
+    merged = {linker_key(built_db)}
     emptied = ({pair.key_a, pair.key_b} - merged) | {refunded.customer_key}
     assert len(emptied) >= 2
     for name in (

@@ -7,7 +7,7 @@ fails a full run."""
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -18,24 +18,29 @@ from quality import run_quality
 from quality.runner import QualityRun
 
 MARTS = ("marts",)
+# In the past, so the generated day is not in the future of the load time, whatever the hour.
+AS_OF = date.today() - timedelta(days=3)
 FACTS = ("fct_orders", "fct_tickets", "fct_campaign_events")
 
 
 @pytest.fixture(scope="module")
-def _day(_built_tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, datetime]:
-    """The tiny warehouse after a passed (full) marts run, then one generated day ingested and
+def _day(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, datetime]:
+    """A tiny warehouse after a passed (full) marts run, then one generated day ingested and
     built incrementally, not yet validated; and the newest fact write the first run covered."""
     from crm.build import build
-    from generator import generate_increment
+    from generator import generate, generate_increment
     from ingestion import ingest
 
     work = tmp_path_factory.mktemp("incremental_marts")
     db = work / "crm.duckdb"
-    shutil.copy(_built_tiny, db)
+    generate(work / "base", scale="tiny", seed=TINY_SEED, as_of=AS_OF)
+    ingest(work / "base", db)
+    base = build(db, target_path=work / "target", unit_tests=False)
+    assert base.success, base.summary
     first = run_quality(db, reports_dir=work / "reports", layers=MARTS)
     assert first.mode == "full" and first.passed, [o.check_id for o in first.critical_failures]
     covered = _one(db, "select max(_dbt_updated_at) from marts.fct_orders")
-    generate_increment(work / "day", scale="tiny", seed=TINY_SEED, day=1)
+    generate_increment(work / "day", scale="tiny", seed=TINY_SEED, day=1, as_of=AS_OF)
     ingest(work / "day", db)
     day = build(db, target_path=work / "target", unit_tests=False)
     assert day.success, day.summary
