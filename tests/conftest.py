@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 TINY_SEED = 7
+# In the past, so a generated day after it (generate_increment) is never in the future of the
+# load time, whatever the hour the suite runs at; ingestion rejects future dates.
+TINY_AS_OF = datetime.now(UTC).date() - timedelta(days=3)
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +39,7 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from generator import generate
 
     out = tmp_path_factory.mktemp("tiny_data")
-    generate(out, scale="tiny", seed=TINY_SEED)
+    generate(out, scale="tiny", seed=TINY_SEED, as_of=TINY_AS_OF)
     return out
 
 
@@ -45,7 +49,7 @@ def clean_tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from generator import generate
 
     out = tmp_path_factory.mktemp("clean_tiny_data")
-    generate(out, scale="tiny", seed=TINY_SEED, fault_rate=0.0)
+    generate(out, scale="tiny", seed=TINY_SEED, as_of=TINY_AS_OF, fault_rate=0.0)
     return out
 
 

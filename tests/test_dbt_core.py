@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import TINY_SEED
+from conftest import TINY_AS_OF, TINY_SEED
 from fixtures.identity_edits import link, linker_key, two_persons
 
 from crm.build import build, default_target_path
@@ -580,7 +580,7 @@ def test_incremental_day_equals_a_full_refresh_for_every_mart(built_db: Path, tm
     # loaded and built incrementally, must give the marts a full refresh of the same raw
     # layer gives, while the facts rewrite only that day's rows.
     increment = tmp_path / "increment"
-    summary = generate_increment(increment, scale="tiny", seed=TINY_SEED, day=1)
+    summary = generate_increment(increment, scale="tiny", seed=TINY_SEED, day=1, as_of=TINY_AS_OF)
     assert summary.rows > 0
     ingest(increment, built_db)
     orders_before = _query(built_db, "select count(*) as n from marts.fct_orders")["n"].iloc[0]

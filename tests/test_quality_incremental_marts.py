@@ -7,19 +7,17 @@ fails a full run."""
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import TINY_SEED
+from conftest import TINY_AS_OF, TINY_SEED
 
 from quality import run_quality
 from quality.runner import QualityRun
 
 MARTS = ("marts",)
-# In the past, so the generated day is not in the future of the load time, whatever the hour.
-AS_OF = date.today() - timedelta(days=3)
 FACTS = ("fct_orders", "fct_tickets", "fct_campaign_events")
 
 
@@ -33,14 +31,14 @@ def _day(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, datetime]:
 
     work = tmp_path_factory.mktemp("incremental_marts")
     db = work / "crm.duckdb"
-    generate(work / "base", scale="tiny", seed=TINY_SEED, as_of=AS_OF)
+    generate(work / "base", scale="tiny", seed=TINY_SEED, as_of=TINY_AS_OF)
     ingest(work / "base", db)
     base = build(db, target_path=work / "target", unit_tests=False)
     assert base.success, base.summary
     first = run_quality(db, reports_dir=work / "reports", layers=MARTS)
     assert first.mode == "full" and first.passed, [o.check_id for o in first.critical_failures]
     covered = _one(db, "select max(_dbt_updated_at) from marts.fct_orders")
-    generate_increment(work / "day", scale="tiny", seed=TINY_SEED, day=1, as_of=AS_OF)
+    generate_increment(work / "day", scale="tiny", seed=TINY_SEED, day=1, as_of=TINY_AS_OF)
     ingest(work / "day", db)
     day = build(db, target_path=work / "target", unit_tests=False)
     assert day.success, day.summary
