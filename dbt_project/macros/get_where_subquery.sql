@@ -17,7 +17,7 @@
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where and '__latest_write__' in where -%}
-        {%- if var('data_tests_whole_tables', false) -%}
+        {%- if var('data_tests_whole_tables') -%}
             {%- set latest_write = 'true' -%}
         {%- else -%}
             {%- set latest_write -%}
