@@ -1,12 +1,12 @@
-{#- Rows of the CTE `candidates` that an incremental fact must (re)write: keys not built yet,
-    keys whose source version was loaded after the built one (`_loaded_at` newer), and keys
-    whose `watched_columns` changed for another reason (e.g. identity resolution merged two
-    persons, so an old order's customer_key moved). Everything else is left untouched, so a
-    daily increment rewrites only new and changed rows. On a full build: every candidate.
-    Each row also carries `_previous_customer_key`, the customer_key it had when built (null
-    when new): the before-image models downstream of the fact need to rebuild the person a
-    row moved away from, not only the one it moved to. -#}
-{% macro incremental_changes(candidates, unique_key, watched_columns=[]) -%}
+{#- Rows of the CTE `candidates` that an incremental model must (re)write: keys not built yet,
+    keys whose source version was loaded after the built one (`_loaded_at` newer, when
+    `version_column` is set), and keys whose `watched_columns` changed for another reason (e.g.
+    identity resolution merged two persons, so an old order's customer_key moved). Everything
+    else is left untouched, so a daily increment rewrites only new and changed rows. On a full
+    build: every candidate. Each row also carries `_previous_customer_key`, the customer_key it
+    had when built (null when new): the before-image models downstream of the fact need to
+    rebuild the person a row moved away from, not only the one it moved to. -#}
+{% macro incremental_changes(candidates, unique_key, watched_columns=[], version_column='_loaded_at') -%}
     {%- if is_incremental() %}
     select
         {{ candidates }}.*,
@@ -15,7 +15,9 @@
     left join {{ this }} as built
         on built.{{ unique_key }} = {{ candidates }}.{{ unique_key }}
     where built.{{ unique_key }} is null
-        or {{ candidates }}._loaded_at > built._loaded_at
+        {%- if version_column %}
+        or {{ candidates }}.{{ version_column }} > built.{{ version_column }}
+        {%- endif %}
         {%- for column in watched_columns %}
         or {{ candidates }}.{{ column }} is distinct from built.{{ column }}
         {%- endfor %}
@@ -57,4 +59,28 @@
     union
     {%- endif %}
     {%- endfor %}
+{%- endmacro %}
+
+{#- Newest `_loaded_at` of the model being built (1900-01-01 when empty): every source row
+    loaded after it is new or a new version to the model. -#}
+{% macro loaded_watermark() -%}
+    (select coalesce(max(_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+{%- endmacro %}
+
+{#- Condition on a fact's staged import: the only rows whose output can differ from the built
+    one. A row differs when it was loaded after the fact's newest `_loaded_at` (new key or new
+    version) or when its contact's person changed since the fact's last write: the contacts
+    `identities` (int_contacts_resolved) stamped after that write. Every other row would be
+    compared with the built one for nothing; that comparison joined every staged row. `true`
+    on a full build. -#}
+{% macro rows_to_recheck(identities, contact_key='contact_key', loaded_at='_loaded_at') -%}
+    {%- if is_incremental() -%}
+    ({{ loaded_at }} > {{ loaded_watermark() }}
+        or {{ contact_key }} in (
+            select contact_key from {{ identities }}
+            where _dbt_updated_at > {{ incremental_watermark() }}
+        ))
+    {%- else -%}
+    true
+    {%- endif -%}
 {%- endmacro %}

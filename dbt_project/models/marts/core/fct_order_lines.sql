@@ -7,15 +7,28 @@
     )
 }}
 
-with order_lines as (
+with orders as (
 
-    select * from {{ ref('stg_raw__order_lines') }}
+    select * from {{ ref('stg_raw__orders') }}
 
 ),
 
-orders as (
+-- Only lines that can differ from the built ones go on to incremental_changes: loaded since
+-- the last build, or of an order that was (new version, or its contact's person moved).
+orders_to_recheck as (
 
-    select * from {{ ref('stg_raw__orders') }}
+    select order_id from orders
+    where {{ rows_to_recheck(ref('int_contacts_resolved')) }}
+
+),
+
+order_lines as (
+
+    select * from {{ ref('stg_raw__order_lines') }}
+    {%- if is_incremental() %}
+    where _loaded_at > {{ loaded_watermark() }}
+        or order_id in (select order_id from orders_to_recheck)
+    {%- endif %}
 
 ),
 
