@@ -67,20 +67,27 @@
     (select coalesce(max(_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
 {%- endmacro %}
 
-{#- Condition on a fact's staged import: the only rows whose output can differ from the built
-    one. A row differs when it was loaded after the fact's newest `_loaded_at` (new key or new
-    version) or when its contact's person changed since the fact's last write: the contacts
-    `identities` (int_contacts_resolved) stamped after that write. Every other row would be
-    compared with the built one for nothing; that comparison joined every staged row. `true`
-    on a full build. -#}
-{% macro rows_to_recheck(identities, contact_key='contact_key', loaded_at='_loaded_at') -%}
-    {%- if is_incremental() -%}
-    ({{ loaded_at }} > {{ loaded_watermark() }}
-        or {{ contact_key }} in (
-            select contact_key from {{ identities }}
-            where _dbt_updated_at > {{ incremental_watermark() }}
-        ))
-    {%- else -%}
-    true
-    {%- endif -%}
+{#- Contacts whose person moved since the last write of the model being built: those
+    `identities` (int_contacts_resolved) stamped after the model's newest `_dbt_updated_at`. -#}
+{% macro moved_contacts(identities) -%}
+    select contact_key from {{ identities }}
+    where _dbt_updated_at > {{ incremental_watermark() }}
+{%- endmacro %}
+
+{#- The rows of `staged` whose output can differ from the built model's: those loaded after
+    its newest `_loaded_at` (new keys and new versions), and the older ones whose `key` is in
+    the query `changed_keys` (e.g. moved_contacts). Every other row would be compared with its
+    built one for nothing, and that comparison joined every staged row. On a full build: every
+    row. Two disjoint sets under `union all`, not one `where loaded or key in (...)`: that
+    filter made DuckDB 2.0.0 fail intermittently at large ("dict-surviving join: narrowed
+    column received a non-dictionary chunk", duckdb/duckdb#24807), docs/decisions.md. -#}
+{% macro rows_to_recheck(staged, changed_keys, key='contact_key') -%}
+    select * from {{ staged }}
+    {%- if is_incremental() %}
+    where _loaded_at > {{ loaded_watermark() }}
+    union all
+    select * from {{ staged }}
+    where _loaded_at <= {{ loaded_watermark() }}
+        and {{ key }} in ({{ changed_keys }})
+    {%- endif %}
 {%- endmacro %}

@@ -26,16 +26,18 @@ resolved as (
 
 contacts as (
 
-    select * from {{ ref('stg_raw__contacts') }}
-    where {{ rows_to_recheck(ref('int_contacts_resolved')) }}
+    {{ rows_to_recheck(ref('stg_raw__contacts'), moved_contacts(ref('int_contacts_resolved'))) }}
     {%- if is_incremental() %}
-        or source_system in (
-            select built.source_system
-            from (select distinct source_system, source_priority from {{ this }}) as built
-            left join source_systems
-                on source_systems.source_system = built.source_system
-            where coalesce(source_systems.source_priority, 99) <> built.source_priority
-        )
+    -- `union`, not `union all`: these contacts may also be in the sets above.
+    union
+    select * from {{ ref('stg_raw__contacts') }}
+    where source_system in (
+        select built.source_system
+        from (select distinct source_system, source_priority from {{ this }}) as built
+        left join source_systems
+            on source_systems.source_system = built.source_system
+        where coalesce(source_systems.source_priority, 99) <> built.source_priority
+    )
     {%- endif %}
 
 ),

@@ -17,18 +17,15 @@ with orders as (
 -- the last build, or of an order that was (new version, or its contact's person moved).
 orders_to_recheck as (
 
-    select order_id from orders
-    where {{ rows_to_recheck(ref('int_contacts_resolved')) }}
+    select order_id from (
+        {{ rows_to_recheck(ref('stg_raw__orders'), moved_contacts(ref('int_contacts_resolved'))) }}
+    ) as recheck
 
 ),
 
 order_lines as (
 
-    select * from {{ ref('stg_raw__order_lines') }}
-    {%- if is_incremental() %}
-    where _loaded_at > {{ loaded_watermark() }}
-        or order_id in (select order_id from orders_to_recheck)
-    {%- endif %}
+    {{ rows_to_recheck(ref('stg_raw__order_lines'), 'select order_id from orders_to_recheck', key='order_id') }}
 
 ),
 
