@@ -4,6 +4,7 @@ incremental runs that rewrite only new or changed rows yet equal a full rebuild.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from datetime import datetime
@@ -569,8 +570,8 @@ _BUILD_DEPENDENT = {
 }
 
 
-def _mart(db: Path, name: str) -> pd.DataFrame:
-    frame = _query(db, f"select * from marts.{name}")
+def _mart(db: Path, name: str, schema: str = "marts") -> pd.DataFrame:
+    frame = _query(db, f"select * from {schema}.{name}")
     frame = frame.drop(columns=[c for c in frame.columns if c in _BUILD_DEPENDENT])
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
@@ -676,3 +677,133 @@ def test_a_person_left_without_orders_loses_their_order_days_and_attributions(
     assert full.success, full.summary
     for name, frame in _order_days(rebuilt).items():
         pd.testing.assert_frame_equal(after[name], frame, obj=name)
+
+
+def _assert_equals_a_full_refresh(db: Path, workdir: Path) -> None:
+    workdir.mkdir()
+    rebuilt = workdir / "rebuilt.duckdb"
+    shutil.copy(db, rebuilt)
+    full = build(rebuilt, full_refresh=True, target_path=workdir / "full", unit_tests=False)
+    assert full.success, full.summary
+    relations = _query(
+        rebuilt,
+        "select table_schema, table_name from information_schema.tables "
+        "where (table_schema = 'marts' and table_name not like 'mart_clv_%') "
+        "or table_name in ('int_contacts_resolved', 'int_contacts_unified') order by 1, 2",
+    ).itertuples(index=False)
+    for schema, name in relations:
+        pd.testing.assert_frame_equal(
+            _mart(db, name, schema),
+            _mart(rebuilt, name, schema),
+            check_exact=False,
+            rtol=1e-9,
+            obj=f"{schema}.{name}",
+        )
+
+
+def _fact_keys(db: Path) -> dict[str, pd.DataFrame]:
+    return {
+        fact: _query(db, f"select {key} as id, customer_key from marts.{fact}").set_index("id")
+        for fact, key in FACTS.items()
+    }
+
+
+def _assert_facts_rewrote_only_moved_rows(db: Path, result, before: dict[str, pd.DataFrame]) -> int:
+    """Every fact row whose customer_key changed was rewritten with its old key as
+    `_previous_customer_key`, and no other row was (the day brings no fact data)."""
+    moved_total = 0
+    after = _fact_keys(db)
+    for fact, key in FACTS.items():
+        joined = before[fact].merge(
+            after[fact], left_index=True, right_index=True, suffixes=("_before", "")
+        )
+        assert len(joined) == len(before[fact]) == len(after[fact]), fact
+        moved = joined[
+            joined["customer_key_before"].fillna("") != joined["customer_key"].fillna("")
+        ]
+        written = _query(
+            db,
+            f"select {key} as id, _previous_customer_key from marts.{fact} "
+            f"where _dbt_invocation_id = '{result.invocation_id}'",
+        ).set_index("id")
+        assert sorted(written.index) == sorted(moved.index), fact
+        previous = written["_previous_customer_key"].reindex(moved.index)
+        assert previous.fillna("").tolist() == moved["customer_key_before"].fillna("").tolist()
+        moved_total += len(moved)
+    return moved_total
+
+
+def test_identity_merge_and_split_rekey_only_moved_rows_and_equal_a_full_refresh(
+    built_db: Path, tmp_path: Path
+):
+    # Day 1: a new contact carries the email of one buyer and the phone of another, merging
+    # two persons (the larger key vanishes). Day 2: a new version of a contact drops the only
+    # value that tied it to its person, splitting that person in two. Each day, built
+    # incrementally, must equal a full refresh, and the facts must rewrite exactly the rows
+    # whose person changed (the days bring no fact data).
+    pair = two_persons(built_db)
+    link(built_db, pair)
+    before = _fact_keys(built_db)
+    merge_day = build(built_db, target_path=tmp_path / "day1", unit_tests=False)
+    assert merge_day.success, merge_day.summary
+    merged = linker_key(built_db)
+    assert merged in (pair.key_a, pair.key_b)
+    vanished = pair.key_b if merged == pair.key_a else pair.key_a
+    for relation in ("marts.customer_identities", "marts.customer_360", "marts.fct_orders"):
+        rows = _query(
+            built_db, f"select count(*) as n from {relation} where customer_key = '{vanished}'"
+        )
+        assert rows["n"].iloc[0] == 0, relation
+    assert _assert_facts_rewrote_only_moved_rows(built_db, merge_day, before) > 0
+    _assert_equals_a_full_refresh(built_db, tmp_path / "merge")
+
+    # The email-only member with the most orders of a two-contact person.
+    member = _query(
+        built_db,
+        """
+        with pairs as (
+            select customer_key from intermediate.int_contacts_unified
+            group by customer_key having count(*) = 2
+        )
+        select c.source_system, c.source_contact_id
+        from intermediate.int_contacts_unified as c
+        inner join pairs on pairs.customer_key = c.customer_key
+        inner join marts.fct_orders as o
+            on o.contact_source_system = c.source_system
+            and o.contact_source_id = c.source_contact_id
+        where c.match_rule = 'email'
+        group by c.source_system, c.source_contact_id
+        order by count(*) desc, c.source_system, c.source_contact_id
+        limit 1
+        """,
+    ).iloc[0]
+    _execute(
+        built_db,
+        f"""
+        insert into raw.contacts
+        select * replace (
+            'split-{member.source_contact_id}@example.org' as email,
+            null as phone,
+            updated_at + interval 1 day as updated_at,
+            'inc-2' as _load_id,
+            (select max(_loaded_at) from raw.contacts) + interval 1 day as _loaded_at)
+        from raw.contacts
+        where source_system = '{member.source_system}'
+            and source_contact_id = '{member.source_contact_id}'
+        order by updated_at desc
+        limit 1
+        """,
+    )
+    before = _fact_keys(built_db)
+    split_day = build(built_db, target_path=tmp_path / "day2", unit_tests=False)
+    assert split_day.success, split_day.summary
+    own_key = hashlib.md5(f"{member.source_system}:{member.source_contact_id}".encode()).hexdigest()
+    orders = _query(
+        built_db,
+        "select distinct customer_key from marts.fct_orders "
+        f"where contact_source_system = '{member.source_system}' "
+        f"and contact_source_id = '{member.source_contact_id}'",
+    )["customer_key"].tolist()
+    assert orders == [own_key]
+    assert _assert_facts_rewrote_only_moved_rows(built_db, split_day, before) > 0
+    _assert_equals_a_full_refresh(built_db, tmp_path / "split")

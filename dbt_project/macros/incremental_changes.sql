@@ -1,12 +1,12 @@
-{#- Rows of the CTE `candidates` that an incremental fact must (re)write: keys not built yet,
-    keys whose source version was loaded after the built one (`_loaded_at` newer), and keys
-    whose `watched_columns` changed for another reason (e.g. identity resolution merged two
-    persons, so an old order's customer_key moved). Everything else is left untouched, so a
-    daily increment rewrites only new and changed rows. On a full build: every candidate.
-    Each row also carries `_previous_customer_key`, the customer_key it had when built (null
-    when new): the before-image models downstream of the fact need to rebuild the person a
-    row moved away from, not only the one it moved to. -#}
-{% macro incremental_changes(candidates, unique_key, watched_columns=[]) -%}
+{#- Rows of the CTE `candidates` that an incremental model must (re)write: keys not built yet,
+    keys whose source version was loaded after the built one (`_loaded_at` newer, when
+    `version_column` is set), and keys whose `watched_columns` changed for another reason (e.g.
+    identity resolution merged two persons, so an old order's customer_key moved). Everything
+    else is left untouched, so a daily increment rewrites only new and changed rows. On a full
+    build: every candidate. Each row also carries `_previous_customer_key`, the customer_key it
+    had when built (null when new): the before-image models downstream of the fact need to
+    rebuild the person a row moved away from, not only the one it moved to. -#}
+{% macro incremental_changes(candidates, unique_key, watched_columns=[], version_column='_loaded_at') -%}
     {%- if is_incremental() %}
     select
         {{ candidates }}.*,
@@ -15,7 +15,9 @@
     left join {{ this }} as built
         on built.{{ unique_key }} = {{ candidates }}.{{ unique_key }}
     where built.{{ unique_key }} is null
-        or {{ candidates }}._loaded_at > built._loaded_at
+        {%- if version_column %}
+        or {{ candidates }}.{{ version_column }} > built.{{ version_column }}
+        {%- endif %}
         {%- for column in watched_columns %}
         or {{ candidates }}.{{ column }} is distinct from built.{{ column }}
         {%- endfor %}
@@ -57,4 +59,35 @@
     union
     {%- endif %}
     {%- endfor %}
+{%- endmacro %}
+
+{#- Newest `_loaded_at` of the model being built (1900-01-01 when empty): every source row
+    loaded after it is new or a new version to the model. -#}
+{% macro loaded_watermark() -%}
+    (select coalesce(max(_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+{%- endmacro %}
+
+{#- Contacts whose person moved since the last write of the model being built: those
+    `identities` (int_contacts_resolved) stamped after the model's newest `_dbt_updated_at`. -#}
+{% macro moved_contacts(identities) -%}
+    select contact_key from {{ identities }}
+    where _dbt_updated_at > {{ incremental_watermark() }}
+{%- endmacro %}
+
+{#- The rows of `staged` whose output can differ from the built model's: those loaded after
+    its newest `_loaded_at` (new keys and new versions), and the older ones whose `key` is in
+    the query `changed_keys` (e.g. moved_contacts). Every other row would be compared with its
+    built one for nothing, and that comparison joined every staged row. On a full build: every
+    row. Two disjoint sets under `union all`, not one `where loaded or key in (...)`: that
+    filter made DuckDB 2.0.0 fail intermittently at large ("dict-surviving join: narrowed
+    column received a non-dictionary chunk", duckdb/duckdb#24807), docs/decisions.md. -#}
+{% macro rows_to_recheck(staged, changed_keys, key='contact_key') -%}
+    select * from {{ staged }}
+    {%- if is_incremental() %}
+    where _loaded_at > {{ loaded_watermark() }}
+    union all
+    select * from {{ staged }}
+    where _loaded_at <= {{ loaded_watermark() }}
+        and {{ key }} in ({{ changed_keys }})
+    {%- endif %}
 {%- endmacro %}

@@ -5,6 +5,17 @@
 -- when a round changes nothing; the `has_converged` column is tested to be true everywhere,
 -- so a graph deeper than `identity_propagation_rounds` fails the build instead of silently
 -- splitting a person.
+-- Incremental: the closure is recomputed over the whole graph, but only contacts whose person,
+-- match rule or convergence changed are rewritten and stamped (`_dbt_updated_at`), so the
+-- facts recheck only the rows of those contacts (macro rows_to_recheck).
+{{
+    config(
+        materialized='incremental',
+        unique_key='contact_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 {%- set rounds = var('identity_propagation_rounds') | int %}
 
 with edges as (
@@ -48,7 +59,7 @@ match_rules as (
 
 ),
 
-final as (
+resolved as (
 
     select
         labels.contact_key,
@@ -66,6 +77,22 @@ final as (
         on previous_round.contact_key = labels.contact_key
     inner join match_rules
         on match_rules.contact_key = labels.contact_key
+
+),
+
+changed as (
+
+    {{ incremental_changes('resolved', 'contact_key', ['customer_key', 'match_rule', 'has_converged'], version_column=none) }}
+
+),
+
+final as (
+
+    select
+        *,
+        {{ run_started_timestamp() }} as _dbt_updated_at
+
+    from changed
 
 )
 

@@ -1,9 +1,20 @@
 -- One row per source contact (latest version) with the person (customer_key) it resolves to
 -- and its source's trust rank, the input of customer_identities and customer_360.
+-- Incremental: a contact is rewritten (and stamped `_dbt_updated_at`) only when it got a new
+-- version, its person or match rule changed (int_contacts_resolved stamped it after this
+-- model's last write), or its source's trust rank changed in the seed.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source_system', 'source_contact_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 
-with contacts as (
+with source_systems as (
 
-    select * from {{ ref('stg_raw__contacts') }}
+    select * from {{ ref('source_systems') }}
 
 ),
 
@@ -13,9 +24,21 @@ resolved as (
 
 ),
 
-source_systems as (
+contacts as (
 
-    select * from {{ ref('source_systems') }}
+    {{ rows_to_recheck(ref('stg_raw__contacts'), moved_contacts(ref('int_contacts_resolved'))) }}
+    {%- if is_incremental() %}
+    -- `union`, not `union all`: these contacts may also be in the sets above.
+    union
+    select * from {{ ref('stg_raw__contacts') }}
+    where source_system in (
+        select built.source_system
+        from (select distinct source_system, source_priority from {{ this }}) as built
+        left join source_systems
+            on source_systems.source_system = built.source_system
+        where coalesce(source_systems.source_priority, 99) <> built.source_priority
+    )
+    {%- endif %}
 
 ),
 
@@ -48,7 +71,9 @@ final as (
         contacts.opportunity_at,
         contacts.customer_at,
         contacts.created_at,
-        contacts.updated_at
+        contacts.updated_at,
+        contacts._loaded_at,
+        {{ run_started_timestamp() }} as _dbt_updated_at
 
     from contacts
     inner join resolved

@@ -9,7 +9,8 @@
 
 with campaign_events as (
 
-    select * from {{ ref('stg_raw__campaign_events') }}
+    -- Only rows that can differ from the built ones go on to incremental_changes.
+    {{ rows_to_recheck(ref('stg_raw__campaign_events'), moved_contacts(ref('int_contacts_resolved'))) }}
 
 ),
 

@@ -7,15 +7,25 @@
     )
 }}
 
-with order_lines as (
+with orders as (
 
-    select * from {{ ref('stg_raw__order_lines') }}
+    select * from {{ ref('stg_raw__orders') }}
 
 ),
 
-orders as (
+-- Only lines that can differ from the built ones go on to incremental_changes: loaded since
+-- the last build, or of an order that was (new version, or its contact's person moved).
+orders_to_recheck as (
 
-    select * from {{ ref('stg_raw__orders') }}
+    select order_id from (
+        {{ rows_to_recheck(ref('stg_raw__orders'), moved_contacts(ref('int_contacts_resolved'))) }}
+    ) as recheck
+
+),
+
+order_lines as (
+
+    {{ rows_to_recheck(ref('stg_raw__order_lines'), 'select order_id from orders_to_recheck', key='order_id') }}
 
 ),
 
