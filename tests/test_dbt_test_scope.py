@@ -99,11 +99,16 @@ def _day_built(_built_tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> t
     return db, str(day.invocation_id)
 
 
-def _plant(db: Path, invocation_id: str, in_latest_write: bool) -> None:
+def _planted(day_built: tuple[Path, str], tmp_path: Path, in_latest_write: bool) -> Path:
+    """A copy of the built day with every SCOPED_TESTS bad row planted in, or outside, the
+    latest write."""
+    db = tmp_path / "crm.duckdb"
+    shutil.copy(day_built[0], db)
     operator = "=" if in_latest_write else "<>"
-    rows = f"_dbt_invocation_id {operator} '{invocation_id}'"
+    rows = f"_dbt_invocation_id {operator} '{day_built[1]}'"
     for sql in SCOPED_TESTS.values():
         _execute(db, sql.format(rows=rows))
+    return db
 
 
 def _run_tests(db: Path, tmp_path: Path, dbt_vars: dict | None = None) -> dict[str, str]:
@@ -123,18 +128,14 @@ def _run_tests(db: Path, tmp_path: Path, dbt_vars: dict | None = None) -> dict[s
 def test_scoped_tests_fail_on_a_bad_row_of_the_latest_write(
     _day_built: tuple[Path, str], tmp_path: Path
 ):
-    db = tmp_path / "crm.duckdb"
-    shutil.copy(_day_built[0], db)
-    _plant(db, _day_built[1], in_latest_write=True)
+    db = _planted(_day_built, tmp_path, in_latest_write=True)
     assert _run_tests(db, tmp_path) == dict.fromkeys(SCOPED_TESTS, "fail")
 
 
 def test_scoped_tests_leave_rows_of_earlier_writes_to_the_whole_table_run(
     _day_built: tuple[Path, str], tmp_path: Path
 ):
-    db = tmp_path / "crm.duckdb"
-    shutil.copy(_day_built[0], db)
-    _plant(db, _day_built[1], in_latest_write=False)
+    db = _planted(_day_built, tmp_path, in_latest_write=False)
     assert _run_tests(db, tmp_path) == dict.fromkeys(SCOPED_TESTS, "pass")
     whole = _run_tests(db, tmp_path, dbt_vars={"data_tests_whole_tables": True})
     assert whole == dict.fromkeys(SCOPED_TESTS, "fail")
