@@ -16,6 +16,7 @@ RESULTS_DIR = Path(__file__).with_name("results")
 class BenchConfig:
     increment_days: int
     dashboard_repeats: int
+    max_cpu_steal_percent: float
 
 
 def load_config(path: Path = CONFIG_FILE) -> BenchConfig:

@@ -40,9 +40,13 @@ def _seconds(stages: dict[str, Measurement], name: str) -> float | None:
     return m.seconds if m and m.ok else None
 
 
-def compute(stages: dict[str, Measurement], dataset: dict) -> Figures:
+def compute(
+    stages: dict[str, Measurement], dataset: dict, max_steal_percent: float | None = None
+) -> Figures:
+    """`max_steal_percent`: above it in any stage, the run is marked not valid (`valid`)."""
     f = Figures()
     v = f.values
+    _steal(stages, max_steal_percent, f)
     for m in stages.values():
         if not m.ok:
             f.errors.append({"stage": m.stage, "error": m.error or "failed"})
@@ -79,6 +83,25 @@ def compute(stages: dict[str, Measurement], dataset: dict) -> Figures:
         (s for s in PRODUCT if s in stages), key=lambda s: stages[s].peak_rss_mb, default=None
     )
     return f
+
+
+def _steal(stages: dict[str, Measurement], limit: float | None, f: Figures) -> None:
+    measured = {
+        n: m.cpu_steal_percent for n, m in stages.items() if m.cpu_steal_percent is not None
+    }
+    worst = max(measured, key=measured.__getitem__, default=None)
+    f.values["max_cpu_steal_percent"] = measured.get(worst)
+    f.values["max_cpu_steal_stage"] = worst
+    over = [n for n, pct in measured.items() if limit is not None and pct > limit]
+    f.values["valid"] = not over
+    if over:
+        f.notes.insert(
+            0,
+            f"NOT VALID: CPU steal above {limit:g} % in "
+            + ", ".join(f"{n} ({measured[n]:g} %)" for n in over)
+            + ": the host gave these stages' CPU to other guests, so their times and the "
+            "ratios built on them measure the host, not the code",
+        )
 
 
 def _ingestion(stages: dict[str, Measurement], f: Figures) -> None:

@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import machine
+
 
 @dataclass
 class Measurement:
@@ -27,6 +29,7 @@ class Measurement:
     process_seconds: float  # wall time of the whole child process, start-up included
     cpu_seconds: float  # user + sys of the child and its descendants
     peak_rss_mb: float
+    cpu_steal_percent: float | None = None  # of the whole machine's CPU time during the stage
     details: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     log: str | None = None
@@ -47,11 +50,13 @@ def run_stage(
     out.unlink(missing_ok=True)
     command = [sys.executable, "-m", "bench.child", stage, json.dumps(kwargs), str(out)]
     started = time.perf_counter()
+    ticks = machine.cpu_ticks()
     with log.open("w", encoding="utf-8") as sink:
         child = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     process_seconds = time.perf_counter() - started
+    steal = machine.steal_percent(ticks, machine.cpu_ticks())
     cpu = usage.ru_utime + usage.ru_stime
     if out.exists():
         result = json.loads(out.read_text(encoding="utf-8"))
@@ -71,6 +76,7 @@ def run_stage(
         cpu_seconds=round(cpu, 3),
         # Without the child's own figure (it died), wait4's: an upper bound (Linux: kB).
         peak_rss_mb=result.get("peak_rss_mb") or round(usage.ru_maxrss / 1024, 1),
+        cpu_steal_percent=steal,
         details=result.get("details") or {},
         error=result.get("error"),
         log=str(log),

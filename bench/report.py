@@ -40,7 +40,16 @@ def _stage(document: dict, name: str) -> str:
         return "not run"
     if not m["ok"]:
         return f"FAILED ({m['error'][:120]})"
-    return f"{m['seconds']:,.1f} s / {m['cpu_seconds']:,.1f} s CPU / {m['peak_rss_mb']:,.0f} MB"
+    cell = f"{m['seconds']:,.1f} s / {m['cpu_seconds']:,.1f} s CPU / {m['peak_rss_mb']:,.0f} MB"
+    steal = m.get("cpu_steal_percent")
+    return cell + (f" ({steal:g} % steal)" if steal else "")
+
+
+def _steal(v: dict) -> str:
+    if v.get("max_cpu_steal_percent") is None:
+        return "not measured"
+    verdict = "" if v.get("valid", True) else ", **run not valid**"
+    return f"at most {v['max_cpu_steal_percent']:g} % ({v['max_cpu_steal_stage']}){verdict}"
 
 
 def _met(target: dict | None) -> str:
@@ -162,6 +171,7 @@ def markdown(document: dict[str, Any]) -> str:
         f"{machine['versions'].get('dbt-core')}, dbt-duckdb "
         f"{machine['versions'].get('dbt-duckdb')} · load average "
         f"{machine['load_average_before'][0]} before, {machine['load_average_after'][0]} after "
+        f"· CPU steal {_steal(v)} "
         f"· {base.get('rows', 0):,} generated rows (as of {dataset.get('as_of')}) · "
         f"JSON: `{document.get('results_file', 'not written')}`",
         "",

@@ -119,7 +119,7 @@ def _document(
     notes: list[str],
     config: BenchConfig,
 ) -> dict[str, Any]:
-    found = figures.compute(stages, dataset)
+    found = figures.compute(stages, dataset, config.max_cpu_steal_percent)
     return {
         "scale": scale,
         "seed": seed,
@@ -133,6 +133,7 @@ def _document(
         "config": {
             "increment_days": config.increment_days,
             "dashboard_repeats": config.dashboard_repeats,
+            "max_cpu_steal_percent": config.max_cpu_steal_percent,
         },
         "dataset": dataset,
         "stages": {name: m.as_dict() for name, m in stages.items()},

@@ -53,6 +53,8 @@ def test_every_stage_ran_in_its_own_measured_process(tiny_run):
         assert stage["peak_rss_mb"] > 0, name
         # The child's own timing excludes its start-up, so it never exceeds the process's.
         assert stage["process_seconds"] >= stage["seconds"], name
+        assert 0 <= stage["cpu_steal_percent"] <= 100, name
+    assert document["figures"]["valid"] in (True, False)
 
 
 def test_each_ratio_has_its_baseline_from_the_same_run(tiny_run):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.measure import run_stage
+from bench import figures
+from bench.machine import steal_percent
+from bench.measure import Measurement, run_stage
 from bench.targets import Target
 
 
@@ -25,3 +27,29 @@ def test_target_bounds_read_both_ways():
     assert upper.met(10) and not upper.met(10.5)
     assert lower.met(0.7) and not lower.met(0.69)
     assert upper.met(None) is None
+
+
+def test_steal_is_the_stolen_share_of_the_cpu_time_between_two_readings():
+    assert steal_percent((100, 10_000), (400, 11_000)) == 30.0
+    assert steal_percent((100, 10_000), (100, 11_000)) == 0.0
+    # No time passed, or no /proc/stat: not measured rather than a division by zero.
+    assert steal_percent((100, 10_000), (100, 10_000)) is None
+    assert steal_percent(None, (100, 10_000)) is None
+
+
+def _stage(name: str, steal: float | None) -> Measurement:
+    return Measurement(name, True, 1.0, 1.2, 1.0, 10.0, cpu_steal_percent=steal)
+
+
+def test_a_run_with_a_stage_above_the_steal_limit_is_marked_not_valid():
+    quiet = {"ingest": _stage("ingest", 0.4), "publish": _stage("publish", 2.0)}
+    found = figures.compute(quiet, {}, max_steal_percent=5)
+    assert found.values["valid"] is True
+    assert found.values["max_cpu_steal_percent"] == 2.0
+    assert not any(n.startswith("NOT VALID") for n in found.notes)
+
+    stolen = {**quiet, "dbt_build": _stage("dbt_build", 23.5)}
+    found = figures.compute(stolen, {}, max_steal_percent=5)
+    assert found.values["valid"] is False
+    assert found.values["max_cpu_steal_stage"] == "dbt_build"
+    assert found.notes[0].startswith("NOT VALID") and "dbt_build (23.5 %)" in found.notes[0]
