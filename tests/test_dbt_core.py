@@ -60,6 +60,10 @@ def _table(db: Path, name: str, key: str) -> pd.DataFrame:
     return frame.sort_values(key).reset_index(drop=True)
 
 
+# The rows staged, without the stamp of the build that wrote them (a full refresh restamps).
+STAGED_ORDERS = "select * exclude (_dbt_updated_at) from staging.stg_raw__orders order by order_id"
+
+
 def _rows_written(db: Path, result, model: str) -> int:
     """Rows of `model` that the build `result` wrote (facts stamp _dbt_invocation_id)."""
     assert result.invocation_id, result.summary
@@ -246,7 +250,7 @@ def test_incremental_run_rewrites_only_changed_rows_and_equals_full_refresh(
     built_db: Path, tmp_path: Path
 ):
     before = _table(built_db, "fct_orders", "order_id")
-    staged_before = _query(built_db, "select * from staging.stg_raw__orders order by order_id")
+    staged_before = _query(built_db, STAGED_ORDERS)
     pending, stale = _query(
         built_db,
         "select order_id from marts.fct_orders where order_status <> 'completed' "
@@ -289,7 +293,7 @@ def test_incremental_run_rewrites_only_changed_rows_and_equals_full_refresh(
     executed_sql = (target / "run" / model).read_text(encoding="utf-8").lower()
     compiled_sql = (target / "compiled" / model).read_text(encoding="utf-8").lower()
     assert "delete from" in executed_sql and "new_versions._loaded_at >" in compiled_sql
-    staged_after = _query(built_db, "select * from staging.stg_raw__orders order by order_id")
+    staged_after = _query(built_db, STAGED_ORDERS)
     assert len(staged_after) == len(staged_before) + 1
     kept = staged_after.set_index("order_id").loc[stale]
     assert kept["order_status"] == staged_before.set_index("order_id").loc[stale, "order_status"]
@@ -312,7 +316,7 @@ def test_incremental_run_rewrites_only_changed_rows_and_equals_full_refresh(
     assert full.success, full.summary
     assert _rows_written(rebuilt, full, "fct_orders") == len(after)
     pd.testing.assert_frame_equal(_table(rebuilt, "fct_orders", "order_id"), after)
-    restaged = _query(rebuilt, "select * from staging.stg_raw__orders order by order_id")
+    restaged = _query(rebuilt, STAGED_ORDERS)
     pd.testing.assert_frame_equal(restaged, staged_after)
 
 

@@ -15,8 +15,16 @@ from crm.build import BuildResult, build
 
 # One scoped test of each kind: a key (delete+insert on that key), per-row checks (set, null,
 # an expression combined with another `where`) and the child side of a relationship whose
-# parent never loses a key.
+# parent never loses a key; in the facts and in staging.
 SCOPED_TESTS = {
+    "unique_stg_raw__campaign_events_event_id": (
+        "insert into staging.stg_raw__campaign_events "
+        "select * from staging.stg_raw__campaign_events where {rows} limit 1"
+    ),
+    "relationships_stg_raw__orders_contact_key__contact_key__ref_stg_raw__contacts_": (
+        "update staging.stg_raw__orders set contact_key = 'crm:GONE' "
+        "where order_id = (select min(order_id) from staging.stg_raw__orders where {rows})"
+    ),
     "unique_fct_campaign_events_event_id": (
         "insert into marts.fct_campaign_events "
         "select * from marts.fct_campaign_events where {rows} limit 1"
@@ -39,7 +47,14 @@ SCOPED_TESTS = {
         "where {rows} and first_response_minutes is not null)"
     ),
 }
-FACTS = ["fct_orders", "fct_order_lines", "fct_tickets", "fct_campaign_events"]
+WRITTEN = [
+    "marts.fct_orders",
+    "marts.fct_order_lines",
+    "marts.fct_tickets",
+    "marts.fct_campaign_events",
+    "staging.stg_raw__orders",
+    "staging.stg_raw__campaign_events",
+]
 
 
 def _execute(db: Path, sql: str) -> list[tuple]:
@@ -54,7 +69,7 @@ def _execute(db: Path, sql: str) -> list[tuple]:
 def _day_built(_built_tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The tiny warehouse after a small day built incrementally: one new order with its lines,
     one new answered ticket and one new campaign event, loaded a day after everything else.
-    Returns the warehouse and the day build's invocation id (which the facts stamp)."""
+    Returns the warehouse and the day build's `_dbt_updated_at` stamp (its start)."""
     db = tmp_path_factory.mktemp("scoped_day") / "crm.duckdb"
     shutil.copy(_built_tiny, db)
     new_load = "'inc-1' as _load_id, _loaded_at + interval 1 day as _loaded_at"
@@ -88,15 +103,16 @@ def _day_built(_built_tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> t
     )
     day = build(db, target_path=db.parent / "target", unit_tests=False)
     assert day.success, day.summary
-    for fact in FACTS:
-        # The day wrote some rows of every fact and left others from the first build.
+    stamp = str(_execute(db, "select max(_dbt_updated_at) from marts.fct_orders")[0][0])
+    for table in WRITTEN:
+        # The day wrote some rows of every table and left others from the first build.
         written, older = _execute(
             db,
-            f"select count(*) filter (_dbt_invocation_id = '{day.invocation_id}'), "
-            f"count(*) filter (_dbt_invocation_id <> '{day.invocation_id}') from marts.{fact}",
+            f"select count(*) filter (_dbt_updated_at = '{stamp}'), "
+            f"count(*) filter (_dbt_updated_at <> '{stamp}') from {table}",
         )[0]
-        assert written > 0 and older > 0, fact
-    return db, str(day.invocation_id)
+        assert written > 0 and older > 0, table
+    return db, stamp
 
 
 def _planted(day_built: tuple[Path, str], tmp_path: Path, in_latest_write: bool) -> Path:
@@ -105,23 +121,26 @@ def _planted(day_built: tuple[Path, str], tmp_path: Path, in_latest_write: bool)
     db = tmp_path / "crm.duckdb"
     shutil.copy(day_built[0], db)
     operator = "=" if in_latest_write else "<>"
-    rows = f"_dbt_invocation_id {operator} '{day_built[1]}'"
+    rows = f"_dbt_updated_at {operator} '{day_built[1]}'"
     for sql in SCOPED_TESTS.values():
         _execute(db, sql.format(rows=rows))
     return db
 
 
 def _run_tests(db: Path, tmp_path: Path, dbt_vars: dict | None = None) -> dict[str, str]:
-    """Status of each test of SCOPED_TESTS in one `dbt build` selecting only them."""
-    result: BuildResult = build(
-        db,
-        select=sorted(SCOPED_TESTS),
-        target_path=tmp_path / "target",
-        unit_tests=False,
-        dbt_vars=dbt_vars,
-    )
-    statuses = {r.name: r.status for r in result.results}
-    assert set(statuses) == set(SCOPED_TESTS), result.summary
+    """Status of each test of SCOPED_TESTS, staging's and the facts' in two `dbt build`s
+    selecting only them: in one, a failing staging test would skip the facts' tests."""
+    statuses: dict[str, str] = {}
+    for layer in ("stg_", "fct_"):
+        result: BuildResult = build(
+            db,
+            select=sorted(t for t in SCOPED_TESTS if f"_{layer}" in t),
+            target_path=tmp_path / "target",
+            unit_tests=False,
+            dbt_vars=dbt_vars,
+        )
+        statuses |= {r.name: r.status for r in result.results}
+    assert set(statuses) == set(SCOPED_TESTS)
     return statuses
 
 

@@ -73,7 +73,11 @@ converted as (
 
 final as (
 
-    select * from converted
+    select
+        *,
+        {{ run_started_timestamp() }} as _dbt_updated_at
+
+    from converted
 
 )
 

@@ -40,7 +40,11 @@ renamed as (
 
 final as (
 
-    select * from renamed
+    select
+        *,
+        {{ run_started_timestamp() }} as _dbt_updated_at
+
+    from renamed
 
 )
 
