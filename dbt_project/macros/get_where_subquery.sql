@@ -1,9 +1,10 @@
 {#- dbt's hook for a data test's `where` config (it wraps the tested model in a subquery),
     overridden to give `where` one placeholder, `__latest_write__`: the rows the model's latest
-    write produced, `_dbt_updated_at = (select max(_dbt_updated_at) from <model>)`. On a full
-    build that is every row, after a daily run the day's rows, and a `dbt test` on its own
-    checks the latest batch, never nothing. The subquery is resolved when the test runs: a
-    timestamp rendered into the YAML would be frozen by partial parsing. Any other `where`
+    write produced, `_dbt_updated_at` = the model's newest. On a full build that is every row,
+    after a daily run the day's rows, and a `dbt test` on its own checks the latest batch,
+    never nothing. The newest stamp is read when the test runs (macro newest_value, a literal
+    so that DuckDB skips the row groups of older writes): a timestamp rendered into the YAML
+    would be frozen by partial parsing. Any other `where`
     keeps dbt's behaviour, and the var `data_tests_whole_tables: true` makes the placeholder
     mean every row (to re-check a table after a failure or a changed test).
 
@@ -21,7 +22,7 @@
             {%- set latest_write = 'true' -%}
         {%- else -%}
             {%- set latest_write -%}
-                _dbt_updated_at = (select max(_dbt_updated_at) from {{ relation }})
+                _dbt_updated_at = {{ newest_value(relation, '_dbt_updated_at') }}
             {%- endset -%}
         {%- endif -%}
         {%- set filtered -%}

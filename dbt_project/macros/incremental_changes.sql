@@ -61,17 +61,41 @@
     {%- endfor %}
 {%- endmacro %}
 
+{#- Newest `column` of `relation` (1900-01-01 when empty), read when the model or test runs
+    and written into its SQL as a literal. DuckDB prunes row groups by their min/max against a
+    literal and estimates the rows it keeps, so the day's few rows become the build side of a
+    hash join; a scalar subquery is opaque to both. At 1M customers fct_campaign_events' change
+    detection built a hash table over its 20M built rows for a day of 5,000 (5.0 s; 0.4 s with
+    the literal, nothing at all on a day with no new rows). Without the relation (a compile
+    before the first build; `this` in a unit test), the same value as a subquery. -#}
+{% macro newest_value(relation, column) -%}
+    {%- set found = adapter.get_relation(
+        database=relation.database, schema=relation.schema, identifier=relation.identifier
+    ) if execute and relation is not none else none -%}
+    {%- set newest -%}
+        coalesce(max({{ column }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+    {%- endset -%}
+    {%- if found is none -%}
+        (select {{ newest }} from {{ relation }})
+    {%- else -%}
+        {%- set query -%}
+            select cast({{ newest }} as {{ dbt.type_string() }}) from {{ relation }}
+        {%- endset -%}
+        cast('{{ run_query(query).columns[0].values()[0] }}' as {{ dbt.type_timestamp() }})
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Newest `_loaded_at` of the model being built (1900-01-01 when empty): every source row
     loaded after it is new or a new version to the model. -#}
 {% macro loaded_watermark() -%}
-    (select coalesce(max(_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+    {{ newest_value(this, '_loaded_at') }}
 {%- endmacro %}
 
 {#- Contacts whose person moved since the last write of the model being built: those
     `identities` (int_contacts_resolved) stamped after the model's newest `_dbt_updated_at`. -#}
 {% macro moved_contacts(identities) -%}
     select contact_key from {{ identities }}
-    where _dbt_updated_at > {{ incremental_watermark() }}
+    where _dbt_updated_at > {{ newest_value(this, '_dbt_updated_at') }}
 {%- endmacro %}
 
 {#- The rows of `staged` whose output can differ from the built model's: those loaded after

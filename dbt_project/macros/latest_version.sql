@@ -37,9 +37,7 @@
     where exists (
         select 1
         from {{ relation }} as new_versions
-        where new_versions._loaded_at > (
-                select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }}
-            )
+        where new_versions._loaded_at > {{ newest_value(this, '_loaded_at') }}
             {%- for column in natural_key %}
             and new_versions.{{ column }} = {{ alias }}.{{ column }}
             {%- endfor %}
