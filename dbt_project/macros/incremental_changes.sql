@@ -39,7 +39,7 @@
 {#- The newest `_dbt_updated_at` of the model being built: an incremental model downstream of
     the facts reads only the fact rows written after it (all of them when the model is empty). -#}
 {% macro incremental_watermark() -%}
-    (select coalesce(max(_dbt_updated_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+    {{ newest_value(this, '_dbt_updated_at') }}
 {%- endmacro %}
 
 {#- Customer keys with a row in one of `facts` written after `since`, on both sides of the
@@ -67,11 +67,12 @@
     hash join; a scalar subquery is opaque to both. At 1M customers fct_campaign_events' change
     detection built a hash table over its 20M built rows for a day of 5,000 (5.0 s; 0.4 s with
     the literal, nothing at all on a day with no new rows). Without the relation (a compile
-    before the first build; `this` in a unit test), the same value as a subquery. -#}
+    before the first build; `this` in a unit test, none or a fixture's CTE name), the same value
+    as a subquery. -#}
 {% macro newest_value(relation, column) -%}
     {%- set found = adapter.get_relation(
         database=relation.database, schema=relation.schema, identifier=relation.identifier
-    ) if execute and relation is not none else none -%}
+    ) if execute and relation is not none and relation is not string else none -%}
     {%- set newest -%}
         coalesce(max({{ column }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
     {%- endset -%}
