@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 from conftest import TINY_AS_OF, TINY_SEED
 from fixtures.identity_edits import link, linker_key, two_persons
 
@@ -811,3 +812,66 @@ def test_identity_merge_and_split_rekey_only_moved_rows_and_equal_a_full_refresh
     assert orders == [own_key]
     assert _assert_facts_rewrote_only_moved_rows(built_db, split_day, before) > 0
     _assert_equals_a_full_refresh(built_db, tmp_path / "split")
+
+
+def _persons_of(db: Path, contact_ids: list[str]) -> pd.DataFrame:
+    ids = ", ".join(f"'web:{contact_id}'" for contact_id in contact_ids)
+    return _query(
+        db,
+        "select resolved.contact_key, resolved.customer_key, contacts.phone_normalized "
+        "from intermediate.int_contacts_resolved as resolved "
+        "inner join staging.stg_raw__contacts as contacts "
+        "on contacts.contact_key = resolved.contact_key "
+        f"where resolved.contact_key in ({ids})",
+    )
+
+
+def test_a_contact_leaving_an_overshared_value_links_its_other_holders(
+    built_db: Path, tmp_path: Path
+):
+    # Day 1: one contact more than `identity_max_contacts_per_value` allows share a phone, so
+    # it links nobody. Day 2: one of them drops the phone, which falls under the cap and makes
+    # the others one person, although none of them was ever in the leaver's person: the
+    # incremental resolution can only find them through the value the leaver held before,
+    # and must still equal a full refresh.
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    cap = project["vars"]["identity_max_contacts_per_value"]
+    holders = [f"SHARED-{i}" for i in range(cap + 1)]
+    _execute(
+        built_db,
+        f"""
+        insert into raw.contacts
+        select template.* replace (
+            'web' as source_system, 'SHARED-' || holder.i as source_contact_id,
+            'shared-' || holder.i || '@example.org' as email, '13700004242' as phone,
+            'inc-1' as _load_id,
+            (select max(_loaded_at) from raw.contacts) + interval 1 day as _loaded_at)
+        from (select * from raw.contacts limit 1) as template
+        cross join range({cap + 1}) as holder(i)
+        """,
+    )
+    over_cap_day = build(built_db, target_path=tmp_path / "day1", unit_tests=False)
+    assert over_cap_day.success, over_cap_day.summary
+    persons = _persons_of(built_db, holders)
+    assert len(persons) == cap + 1 and persons["phone_normalized"].nunique() == 1
+    assert persons["phone_normalized"].notna().all()
+    assert persons["customer_key"].nunique() == cap + 1
+
+    _execute(
+        built_db,
+        """
+        insert into raw.contacts
+        select * replace (
+            null as phone,
+            updated_at + interval 1 day as updated_at,
+            'inc-2' as _load_id,
+            (select max(_loaded_at) from raw.contacts) + interval 1 day as _loaded_at)
+        from raw.contacts
+        where source_system = 'web' and source_contact_id = 'SHARED-0'
+        """,
+    )
+    under_cap_day = build(built_db, target_path=tmp_path / "day2", unit_tests=False)
+    assert under_cap_day.success, under_cap_day.summary
+    persons = _persons_of(built_db, holders[1:])
+    assert persons["customer_key"].nunique() == 1
+    _assert_equals_a_full_refresh(built_db, tmp_path / "full")
