@@ -10,10 +10,17 @@ from crm.settings import PROJECT_ROOT
 
 
 def write_json(document: dict[str, Any], results_dir: Path) -> Path:
-    """Writes the run's JSON into `results_dir` and records where in the document, so that
+    """Writes the run's JSON into `results_dir` (`<scale>-<date>.json`, or
+    `<scale>-<date>T<HHMM>.json` when that exists) and records where in the document, so that
     its Markdown table names the file actually written."""
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"{document['scale']}-{document['started_at'][:10]}.json"
+    if path.exists():
+        # A second run on the same day keeps the first's figures (the docs may cite them).
+        started = document["started_at"]
+        path = path.with_name(
+            f"{document['scale']}-{started[:10]}T{started[11:13]}{started[14:16]}.json"
+        )
     document["results_file"] = _shown(path)
     path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
     return path

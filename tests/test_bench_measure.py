@@ -7,6 +7,7 @@ from pathlib import Path
 from bench import figures
 from bench.machine import steal_percent
 from bench.measure import Measurement, run_stage
+from bench.report import write_json
 from bench.targets import Target
 
 
@@ -53,3 +54,11 @@ def test_a_run_with_a_stage_above_the_steal_limit_is_marked_not_valid():
     assert found.values["valid"] is False
     assert found.values["max_cpu_steal_stage"] == "dbt_build"
     assert found.notes[0].startswith("NOT VALID") and "dbt_build (23.5 %)" in found.notes[0]
+
+
+def test_a_second_run_on_the_same_day_does_not_overwrite_the_first(tmp_path: Path):
+    first = write_json({"scale": "large", "started_at": "2026-11-23T03:51:02+00:00"}, tmp_path)
+    second = write_json({"scale": "large", "started_at": "2026-11-23T04:56:42+00:00"}, tmp_path)
+    assert first.name == "large-2026-11-23.json"
+    assert second.name == "large-2026-11-23T0456.json"
+    assert "03:51" in first.read_text(encoding="utf-8")
