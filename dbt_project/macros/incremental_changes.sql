@@ -64,9 +64,9 @@
 {#- Newest `column` of `relation` (1900-01-01 when empty), read when the model or test runs
     and written into its SQL as a literal. DuckDB prunes row groups by their min/max against a
     literal and estimates the rows it keeps, so the day's few rows become the build side of a
-    hash join; a scalar subquery is opaque to both. At 1M customers fct_campaign_events' change
-    detection built a hash table over its 20M built rows for a day of 5,000 (5.0 s; 0.4 s with
-    the literal, nothing at all on a day with no new rows). Without the relation (a compile
+    hash join; a scalar subquery is opaque to both. At 1M customers, on a day with nothing new
+    for it, fct_campaign_events' change detection hashed its 20M built rows (5 s) for nothing;
+    with the literal the query ends at once. Without the relation (a compile
     before the first build; `this` in a unit test, none or a fixture's CTE name), the same value
     as a subquery. -#}
 {% macro newest_value(relation, column) -%}
