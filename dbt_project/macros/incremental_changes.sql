@@ -96,7 +96,7 @@
     `identities` (int_contacts_resolved) stamped after the model's newest `_dbt_updated_at`. -#}
 {% macro moved_contacts(identities) -%}
     select contact_key from {{ identities }}
-    where _dbt_updated_at > {{ newest_value(this, '_dbt_updated_at') }}
+    where _dbt_updated_at > {{ incremental_watermark() }}
 {%- endmacro %}
 
 {#- The rows of `staged` whose output can differ from the built model's: those loaded after
@@ -109,10 +109,11 @@
 {% macro rows_to_recheck(staged, changed_keys, key='contact_key') -%}
     select * from {{ staged }}
     {%- if is_incremental() %}
-    where _loaded_at > {{ loaded_watermark() }}
+    {%- set watermark = loaded_watermark() %}
+    where _loaded_at > {{ watermark }}
     union all
     select * from {{ staged }}
-    where _loaded_at <= {{ loaded_watermark() }}
+    where _loaded_at <= {{ watermark }}
         and {{ key }} in ({{ changed_keys }})
     {%- endif %}
 {%- endmacro %}

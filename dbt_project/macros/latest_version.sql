@@ -37,7 +37,7 @@
     where exists (
         select 1
         from {{ relation }} as new_versions
-        where new_versions._loaded_at > {{ newest_value(this, '_loaded_at') }}
+        where new_versions._loaded_at > {{ loaded_watermark() }}
             {%- for column in natural_key %}
             and new_versions.{{ column }} = {{ alias }}.{{ column }}
             {%- endfor %}

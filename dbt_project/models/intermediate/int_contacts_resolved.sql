@@ -61,41 +61,33 @@ seeds as (
 ),
 
 seed_values as (
-
-    select 'email' as match_type, email_normalized as match_value
+    {% for match_type in ['email', 'phone'] %}
+    {%- for column in [match_type ~ '_normalized', 'previous_' ~ match_type ~ '_normalized'] %}
+    select '{{ match_type }}' as match_type, {{ column }} as match_value
     from seeds
-    where email_normalized is not null
+    where {{ column }} is not null
+    {%- if not loop.last %}
     union
-    select 'phone' as match_type, phone_normalized as match_value
-    from seeds
-    where phone_normalized is not null
+    {%- endif %}
+    {%- endfor %}
+    {%- if not loop.last %}
     union
-    select 'email' as match_type, previous_email_normalized as match_value
-    from seeds
-    where previous_email_normalized is not null
-    union
-    select 'phone' as match_type, previous_phone_normalized as match_value
-    from seeds
-    where previous_phone_normalized is not null
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
 -- Today's holders of the seeds' values, before the cap and the blocklist (which may keep
 -- a value from linking anyone, but a seed's arrival or departure can move it under the cap).
 holders as (
-
+    {% for match_type in ['email', 'phone'] %}
     select contacts.contact_key
     from contacts
     inner join seed_values
-        on seed_values.match_value = contacts.email_normalized
-    where seed_values.match_type = 'email'
+        on seed_values.match_value = contacts.{{ match_type }}_normalized
+    where seed_values.match_type = '{{ match_type }}'
     union
-    select contacts.contact_key
-    from contacts
-    inner join seed_values
-        on seed_values.match_value = contacts.phone_normalized
-    where seed_values.match_type = 'phone'
-    union
+    {%- endfor %}
     select contact_key from seeds
 
 ),

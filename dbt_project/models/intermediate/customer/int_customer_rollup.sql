@@ -13,6 +13,8 @@
         pre_hook="{% if is_incremental() %}delete from {{ this }} where customer_key not in (select customer_key from {{ ref('int_contacts_unified') }}){% endif %}",
     )
 }}
+{#- The model's watermark, read once: macro newest_value runs a query per call. #}
+{%- set watermark = incremental_watermark() if is_incremental() %}
 {%- set survivor_columns = ['full_name', 'email_normalized', 'phone_normalized', 'company', 'country', 'region', 'city', 'owner'] -%}
 {%- set survivor_order = 'source_priority, updated_at desc nulls last, source_system, source_contact_id' -%}
 {%- set acquisition_order = 'case when acquisition_channel is null then 1 else 0 end, created_at, source_priority, source_system, source_contact_id' -%}
@@ -49,13 +51,13 @@ changed_contacts as (
 reloaded_campaigns as (
     select campaign_id
     from {{ ref('stg_raw__campaigns') }}
-    where _loaded_at > {{ incremental_watermark() }}
+    where _loaded_at > {{ watermark }}
 ),
 
 changed_persons as (
     select customer_key from changed_contacts
     union
-    {{ changed_customer_keys([ref('fct_orders'), ref('fct_tickets'), ref('fct_campaign_events')], incremental_watermark()) }}
+    {{ changed_customer_keys([ref('fct_orders'), ref('fct_tickets'), ref('fct_campaign_events')], watermark) }}
     union
     select customer_key
     from {{ ref('fct_campaign_events') }}

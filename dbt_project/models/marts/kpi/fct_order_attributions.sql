@@ -19,6 +19,8 @@
         post_hook="delete from {{ this }} where is_first_order is null",
     )
 }}
+{#- The model's watermark, read once: macro newest_value runs a query per call. #}
+{%- set watermark = incremental_watermark() if is_incremental() %}
 
 with
 
@@ -33,7 +35,7 @@ campaign_events as (
 {%- if is_incremental() %}
 
 changed_customers as (
-    {{ changed_customer_keys([ref('fct_orders'), ref('fct_campaign_events')], incremental_watermark()) }}
+    {{ changed_customer_keys([ref('fct_orders'), ref('fct_campaign_events')], watermark) }}
 ),
 {%- endif %}
 
@@ -114,7 +116,7 @@ withdrawn_orders as (
         cast(null as {{ dbt.type_timestamp() }}) as ordered_at,
         cast(null as {{ dbt.type_boolean() }}) as is_first_order
     from orders
-    where _dbt_updated_at > {{ incremental_watermark() }}
+    where _dbt_updated_at > {{ watermark }}
         and not is_revenue
 ),
 

@@ -6,6 +6,8 @@
         on_schema_change='fail',
     )
 }}
+{#- The model's watermark, read once: macro newest_value runs a query per call. #}
+{%- set watermark = incremental_watermark() if is_incremental() %}
 
 {#- Every order, ticket and campaign touch of a person, stored in customer_key order so that
     reading one person's timeline (the Customer 360 page) touches a few row groups instead of
@@ -21,14 +23,14 @@ with
 orders as (
     select * from {{ ref('fct_orders') }}
     {%- if is_incremental() %}
-    where _dbt_updated_at > {{ incremental_watermark() }}
+    where _dbt_updated_at > {{ watermark }}
     {%- endif %}
 ),
 
 tickets as (
     select * from {{ ref('fct_tickets') }}
     {%- if is_incremental() %}
-    where _dbt_updated_at > {{ incremental_watermark() }}
+    where _dbt_updated_at > {{ watermark }}
     {%- endif %}
 ),
 
@@ -47,7 +49,7 @@ staged_campaigns as (
 reloaded_campaigns as (
     select campaign_id
     from staged_campaigns
-    where _loaded_at > {{ incremental_watermark() }}
+    where _loaded_at > {{ watermark }}
 ),
 
 -- All stored entries of a campaign carry the same name (a rename rewrites every one of
@@ -78,11 +80,11 @@ renamed_campaigns as (
 
 campaign_events as (
     select * from {{ ref('fct_campaign_events') }}
-    where _dbt_updated_at > {{ incremental_watermark() }}
+    where _dbt_updated_at > {{ watermark }}
     union all
     select * from {{ ref('fct_campaign_events') }}
     where campaign_id in (select campaign_id from renamed_campaigns)
-        and _dbt_updated_at <= {{ incremental_watermark() }}
+        and _dbt_updated_at <= {{ watermark }}
 ),
 
 {%- else %}
