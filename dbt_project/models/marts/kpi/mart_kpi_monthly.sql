@@ -7,8 +7,8 @@
 
 with
 
-orders as (
-    select * from {{ ref('fct_orders') }}
+order_days as (
+    select * from {{ ref('int_customer_order_days_sequenced') }}
 ),
 
 tickets as (
@@ -34,31 +34,26 @@ customer_regions as (
     from customers
 ),
 
-revenue_orders as (
+-- completed orders per person and day, already linked to the person's first and next order
+-- day (kept incrementally), so no window over the orders is needed here
+revenue_days as (
     select
-        orders.customer_key,
+        order_days.customer_key,
         coalesce(customer_regions.region, 'unknown') as region,
-        orders.order_id,
-        orders.order_date,
-        {{ kpi_month('orders.order_date') }} as report_month,
-        orders.net_revenue
-    from orders
+        order_days.order_date,
+        {{ kpi_month('order_days.order_date') }} as report_month,
+        {{ kpi_month('order_days.first_order_date') }} as first_order_month,
+        order_days.next_order_date,
+        order_days.orders,
+        order_days.net_revenue
+    from order_days
     left join customer_regions
-        on orders.customer_key = customer_regions.customer_key
-    where orders.is_revenue
-),
-
-first_order_months as (
-    select
-        customer_key,
-        min(report_month) as first_order_month
-    from revenue_orders
-    group by customer_key
+        on order_days.customer_key = customer_regions.customer_key
 ),
 
 months as (
     {{ kpi_month_spine(
-        '(select min(report_month) from revenue_orders)',
+        '(select min(report_month) from revenue_days)',
         kpi_month(kpi_as_of_date())
     ) }}
 ),
@@ -79,7 +74,7 @@ periods as (
 regions as (
     select region from customer_regions
     union
-    select 'unknown' as region from revenue_orders where region = 'unknown'
+    select 'unknown' as region from revenue_days where region = 'unknown'
     union
     select 'unknown' as region
     from tickets
@@ -100,38 +95,54 @@ report_grid as (
     cross join regions
 ),
 
+-- one row per person and month; a person has one region, so counting rows counts people
+customer_months as (
+    select
+        customer_key,
+        region,
+        report_month,
+        first_order_month,
+        sum(net_revenue) as revenue,
+        sum(orders) as orders
+    from revenue_days
+    group by
+        customer_key,
+        region,
+        report_month,
+        first_order_month
+),
+
 order_metrics as (
     select
-        revenue_orders.report_month,
-        coalesce(revenue_orders.region, 'ALL') as region,
-        sum(revenue_orders.net_revenue) as revenue,
-        count(*) as orders,
-        count(distinct revenue_orders.customer_key) as purchasers,
-        count(distinct case
-            when revenue_orders.report_month = first_order_months.first_order_month
-                then revenue_orders.customer_key
-        end) as new_customers,
-        count(distinct case
-            when revenue_orders.report_month > first_order_months.first_order_month
-                then revenue_orders.customer_key
-        end) as returning_customers
-    from revenue_orders
-    inner join first_order_months
-        on revenue_orders.customer_key = first_order_months.customer_key
+        report_month,
+        coalesce(region, 'ALL') as region,
+        sum(revenue) as revenue,
+        sum(orders) as orders,
+        count(*) as purchasers,
+        count(case when report_month = first_order_month then 1 end) as new_customers,
+        count(case when report_month > first_order_month then 1 end) as returning_customers
+    from customer_months
     {{ by_region }}
 ),
 
--- active at a period's end = a completed order in the `kpi_active_window_days` days ending on it
+-- active at a period's end = a completed order in the `kpi_active_window_days` days ending on
+-- it. The person's latest order day on or before the period's end decides, so each order day
+-- answers for the period ends from it up to its next order day: one match per active person
+-- and month, with no distinct.
 active_customer_months as (
-    select distinct
-        revenue_orders.customer_key,
-        revenue_orders.region,
+    select
+        revenue_days.customer_key,
+        revenue_days.region,
         periods.report_month
-    from revenue_orders
+    from revenue_days
     inner join periods
-        on revenue_orders.order_date <= periods.period_end
-        and revenue_orders.order_date
-            > {{ dbt.dateadd('day', -1 * var('kpi_active_window_days'), 'periods.period_end') }}
+        on periods.period_end >= revenue_days.order_date
+        and periods.period_end
+            < cast({{ dbt.dateadd('day', var('kpi_active_window_days'), 'revenue_days.order_date') }} as date)
+        and (
+            revenue_days.next_order_date is null
+            or periods.period_end < revenue_days.next_order_date
+        )
 ),
 
 active_metrics as (
@@ -168,25 +179,13 @@ retention_metrics as (
 ),
 
 -- churned on the day the `kpi_churn_window_days`-th day passes without a new order
-order_sequence as (
-    select
-        customer_key,
-        region,
-        order_date,
-        lead(order_date) over (
-            partition by customer_key
-            order by order_date
-        ) as next_order_date
-    from revenue_orders
-),
-
 churn_events as (
     select
         customer_key,
         region,
         cast({{ dbt.dateadd('day', var('kpi_churn_window_days'), 'order_date') }} as date)
             as churned_on
-    from order_sequence
+    from revenue_days
     where next_order_date is null
         or next_order_date
             > cast({{ dbt.dateadd('day', var('kpi_churn_window_days'), 'order_date') }} as date)
