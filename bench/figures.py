@@ -14,6 +14,19 @@ from bench.targets import load_targets
 PIPELINE = ("ingest", "dbt_build", "quality", "publish")
 PRODUCT = (*PIPELINE, "dashboards", "clv_fit", "incremental_day", "unchanged_day")
 
+# The stages whose clock each judged figure is read from: a figure is valid when none of them
+# had its CPU stolen by the host. Peak RSS is not a time, so no steal can spoil it.
+FIGURE_STAGES: dict[str, tuple[str, ...]] = {
+    "full_pipeline_seconds": PIPELINE,
+    "peak_rss_gb": (),
+    "ingestion_rate_ratio": ("ingest", "plain_ctas"),
+    "dbt_overhead_ratio": ("dbt_build", "dbt_direct"),
+    "quality_ratio": ("quality", "quality_sql_pass"),
+    "incremental_share": ("incremental_day", *PIPELINE),
+    "dashboard_query_p95_ms": ("dashboards",),
+    "clv_fit_seconds": ("clv_fit",),
+}
+
 
 # (figure, stage, baseline, inverse): inverse for a rate ratio (baseline time ÷ stage time).
 CPU_RATIOS = (
@@ -43,7 +56,8 @@ def _seconds(stages: dict[str, Measurement], name: str) -> float | None:
 def compute(
     stages: dict[str, Measurement], dataset: dict, max_steal_percent: float | None = None
 ) -> Figures:
-    """`max_steal_percent`: above it in any stage, the run is marked not valid (`valid`)."""
+    """`max_steal_percent`: a stage above it is listed in `stolen_stages`, and the figures
+    timed on it are not valid (`check_targets`); `valid` says whether any stage was."""
     f = Figures()
     v = f.values
     _steal(stages, max_steal_percent, f)
@@ -94,13 +108,17 @@ def _steal(stages: dict[str, Measurement], limit: float | None, f: Figures) -> N
     f.values["max_cpu_steal_stage"] = worst
     over = [n for n, pct in measured.items() if limit is not None and pct > limit]
     f.values["valid"] = not over
+    f.values["stolen_stages"] = over
     if over:
+        spoiled = [fig for fig, used in FIGURE_STAGES.items() if set(used) & set(over)]
         f.notes.insert(
             0,
             f"NOT VALID: CPU steal above {limit:g} % in "
             + ", ".join(f"{n} ({measured[n]:g} %)" for n in over)
             + ": the host gave these stages' CPU to other guests, so their times and the "
-            "ratios built on them measure the host, not the code",
+            "figures built on them measure the host, not the code ("
+            + (", ".join(spoiled) or "no judged figure")
+            + "); the other figures stand",
         )
 
 
@@ -230,6 +248,7 @@ def check_targets(values: dict[str, Any]) -> list[dict[str, Any]]:
             "applies_to_scale": scale,
             "value": values.get(t.figure),
             "met": t.met(values.get(t.figure)),
+            "valid": not set(FIGURE_STAGES[t.figure]) & set(values.get("stolen_stages") or ()),
         }
         for t in targets
     ]

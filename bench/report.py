@@ -55,14 +55,17 @@ def _stage(document: dict, name: str) -> str:
 def _steal(v: dict) -> str:
     if v.get("max_cpu_steal_percent") is None:
         return "not measured"
-    verdict = "" if v.get("valid", True) else ", **run not valid**"
+    stolen = v.get("stolen_stages") or []
+    verdict = f", **not valid: {', '.join(stolen)}**" if stolen else ""
     return f"at most {v['max_cpu_steal_percent']:g} % ({v['max_cpu_steal_stage']}){verdict}"
 
 
 def _met(target: dict | None) -> str:
     if target is None:
         return ""
-    return {True: "yes", False: "**no**", None: "not measured"}[target["met"]]
+    met = {True: "yes", False: "**no**", None: "not measured"}[target["met"]]
+    # Older results have no per-figure verdict.
+    return met if target.get("valid", True) else f"{met} (not valid: CPU steal)"
 
 
 def markdown(document: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from bench import figures
 from bench.machine import steal_percent
 from bench.measure import Measurement, run_stage
 from bench.report import write_json
-from bench.targets import Target
+from bench.targets import Target, load_targets
 
 
 def test_failing_stage_is_recorded_not_raised(tmp_path: Path):
@@ -54,6 +54,29 @@ def test_a_run_with_a_stage_above_the_steal_limit_is_marked_not_valid():
     assert found.values["valid"] is False
     assert found.values["max_cpu_steal_stage"] == "dbt_build"
     assert found.notes[0].startswith("NOT VALID") and "dbt_build (23.5 %)" in found.notes[0]
+
+
+def test_only_the_figures_timed_on_a_stolen_stage_are_not_valid():
+    stages = {
+        name: _stage(name, 30.0 if name == "quality" else 1.0)
+        for name in figures.PIPELINE
+    }
+    found = figures.compute(stages, {}, max_steal_percent=5)
+    verdicts = {t["figure"]: t["valid"] for t in figures.check_targets(found.values)}
+    assert found.values["stolen_stages"] == ["quality"]
+    # quality is part of the full run, and so of the incremental day's denominator
+    assert verdicts["quality_ratio"] is False
+    assert verdicts["full_pipeline_seconds"] is False
+    assert verdicts["incremental_share"] is False
+    assert verdicts["ingestion_rate_ratio"] is True
+    assert verdicts["dbt_overhead_ratio"] is True
+    assert verdicts["peak_rss_gb"] is True
+    assert "quality_ratio" in found.notes[0] and "ingestion_rate_ratio" not in found.notes[0]
+
+
+def test_every_target_names_the_stages_it_is_timed_on():
+    _, targets = load_targets()
+    assert {t.figure for t in targets} == set(figures.FIGURE_STAGES)
 
 
 def test_a_second_run_on_the_same_day_does_not_overwrite_the_first(tmp_path: Path):
