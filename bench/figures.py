@@ -231,6 +231,29 @@ def _incremental(stages: dict[str, Measurement], dataset: dict, f: Figures) -> N
             "day with no new rows (same exports re-delivered), per step: "
             + _steps(unchanged.details["step_seconds"])
         )
+        _fixed_cost(unchanged.details, f)
+
+
+def _fixed_cost(day: dict[str, Any], f: Figures) -> None:
+    """What a day with no new rows pays whatever the models do: dbt outside its nodes
+    (start-up, parsing, bookkeeping), the data tests that only cost dbt's per-node overhead,
+    the quality gate and the publication."""
+    build, steps = day["build"], day["step_seconds"]
+    elapsed = build.get("invocation_elapsed_seconds")
+    quick = build.get("quick_tests")
+    if elapsed is None or quick is None:
+        return
+    v = f.values
+    v["unchanged_dbt_outside_nodes_seconds"] = round(steps["dbt_build"] - elapsed, 3)
+    v["unchanged_quick_tests"] = quick["nodes"]
+    v["unchanged_quick_test_seconds"] = quick["execution_seconds"]
+    f.notes.append(
+        "fixed cost of a day with no new rows: dbt outside its nodes "
+        f"{v['unchanged_dbt_outside_nodes_seconds']:.1f} s, {quick['nodes']} data tests under "
+        f"{quick['under_seconds']:g} s each ({quick['execution_seconds']:.1f} s of node time, "
+        f"shared by dbt's threads), quality {steps['quality']:.1f} s, publish "
+        f"{steps['publish']:.1f} s"
+    )
 
 
 def _steps(steps: dict[str, float]) -> str:

@@ -71,6 +71,13 @@ def test_each_ratio_has_its_baseline_from_the_same_run(tiny_run):
     assert document["stages"]["incremental_day"]["details"]["rows_read"] > 0
     assert document["stages"]["unchanged_day"]["details"]["rows_read"] == 0
     assert figures["unchanged_share"] > 0
+    # The day's fixed cost is itemised from the build's own nodes.
+    build = document["stages"]["unchanged_day"]["details"]["build"]
+    tests = build["by_resource_type"]["test"]["nodes"]
+    assert 0 < build["quick_tests"]["nodes"] <= tests
+    assert figures["unchanged_quick_tests"] == build["quick_tests"]["nodes"]
+    assert figures["unchanged_dbt_outside_nodes_seconds"] > 0
+    assert any(n.startswith("fixed cost of a day with no new rows") for n in document["notes"])
 
 
 def test_every_target_is_checked_against_a_measured_figure(tiny_run):
