@@ -28,6 +28,10 @@ FIGURE_STAGES: dict[str, tuple[str, ...]] = {
 }
 
 
+def _spoiled(figure: str, stolen: list[str]) -> bool:
+    return bool(set(FIGURE_STAGES[figure]) & set(stolen))
+
+
 # (figure, stage, baseline, inverse): inverse for a rate ratio (baseline time ÷ stage time).
 CPU_RATIOS = (
     ("ingestion_rate_ratio_cpu", "ingest", "plain_ctas", True),
@@ -110,7 +114,7 @@ def _steal(stages: dict[str, Measurement], limit: float | None, f: Figures) -> N
     f.values["valid"] = not over
     f.values["stolen_stages"] = over
     if over:
-        spoiled = [fig for fig, used in FIGURE_STAGES.items() if set(used) & set(over)]
+        spoiled = [figure for figure in FIGURE_STAGES if _spoiled(figure, over)]
         f.notes.insert(
             0,
             f"NOT VALID: CPU steal above {limit:g} % in "
@@ -239,9 +243,8 @@ def _fixed_cost(day: dict[str, Any], f: Figures) -> None:
     (start-up, parsing, bookkeeping), the data tests that only cost dbt's per-node overhead,
     the quality gate and the publication."""
     build, steps = day["build"], day["step_seconds"]
-    elapsed = build.get("invocation_elapsed_seconds")
-    quick = build.get("quick_tests")
-    if elapsed is None or quick is None:
+    elapsed, quick = build["invocation_elapsed_seconds"], build["quick_tests"]
+    if elapsed is None:  # dbt wrote no run_results.json
         return
     v = f.values
     v["unchanged_dbt_outside_nodes_seconds"] = round(steps["dbt_build"] - elapsed, 3)
@@ -271,7 +274,7 @@ def check_targets(values: dict[str, Any]) -> list[dict[str, Any]]:
             "applies_to_scale": scale,
             "value": values.get(t.figure),
             "met": t.met(values.get(t.figure)),
-            "valid": not set(FIGURE_STAGES[t.figure]) & set(values.get("stolen_stages") or ()),
+            "valid": not _spoiled(t.figure, values["stolen_stages"]),
         }
         for t in targets
     ]

@@ -55,7 +55,7 @@ def _stage(document: dict, name: str) -> str:
 def _steal(v: dict) -> str:
     if v.get("max_cpu_steal_percent") is None:
         return "not measured"
-    stolen = v.get("stolen_stages") or []
+    stolen = v["stolen_stages"]
     verdict = f", **not valid: {', '.join(stolen)}**" if stolen else ""
     return f"at most {v['max_cpu_steal_percent']:g} % ({v['max_cpu_steal_stage']}){verdict}"
 
@@ -64,8 +64,7 @@ def _met(target: dict | None) -> str:
     if target is None:
         return ""
     met = {True: "yes", False: "**no**", None: "not measured"}[target["met"]]
-    # Older results have no per-figure verdict.
-    return met if target.get("valid", True) else f"{met} (not valid: CPU steal)"
+    return met if target["valid"] else f"{met} (not valid: CPU steal)"
 
 
 def markdown(document: dict[str, Any]) -> str:

@@ -108,18 +108,16 @@ QUICK_TEST_SECONDS = 0.2
 
 def _build_details(result) -> dict[str, Any]:
     by_type: dict[str, dict[str, float]] = {}
+    quick: list[float] = []
     for r in result.results:
         entry = by_type.setdefault(r.resource_type, {"nodes": 0, "execution_seconds": 0.0})
         entry["nodes"] += 1
         entry["execution_seconds"] = round(entry["execution_seconds"] + r.execution_time, 3)
+        if r.resource_type == "test" and r.execution_time < QUICK_TEST_SECONDS:
+            quick.append(r.execution_time)
     from bench.dbt_direct import python_models
 
     python = python_models(result.target_path)
-    quick = [
-        r.execution_time
-        for r in result.results
-        if r.resource_type == "test" and r.execution_time < QUICK_TEST_SECONDS
-    ]
     invocation = None
     if result.target_path and (result.target_path / "run_results.json").exists():
         document = json.loads((result.target_path / "run_results.json").read_text("utf-8"))
