@@ -5,7 +5,8 @@ assembled beside it and swapped in with `os.replace`, so a dashboard holding the
 reading it and the next open sees the new one.
 
 - Gate passed: the new file starts as a byte copy of the working warehouse (after a checkpoint,
-  so no committed row is left in its WAL). Every schema dashboards must not see is dropped from
+  so no committed row is left in its WAL; `crm.pipeline` starts it while the gate's checks
+  read the file, `start_snapshot`). Every schema dashboards must not see is dropped from
   the copy, and the `marts.*` tables keep the blocks dbt wrote: nothing is decompressed or
   recompressed, and storage order (which `mart_customer_timeline` relies on) is kept. A view
   among the marts is materialised before the schemas it reads go away. Publishing costs a file
@@ -31,6 +32,7 @@ from pathlib import Path
 import duckdb
 
 from crm.settings import published_db
+from crm.snapshot import Snapshot, checkpoint, copy_locked
 
 SOURCE = "working"
 
@@ -87,24 +89,6 @@ def _sql_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _snapshot(db_path: Path, staging: Path) -> None:
-    """Byte copy of the working warehouse into `staging`, with every committed row in it."""
-    if db_path.with_name(db_path.name + ".wal").exists():
-        # Rows committed since the last checkpoint live only in the WAL, which a file copy
-        # would miss. No other writer is open here (see `publish`), so the checkpoint is ours.
-        con = duckdb.connect(str(db_path))
-        try:
-            con.execute("checkpoint")
-        finally:
-            con.close()
-    # A read-only connection holds the file's shared lock: no writer can start mid-copy.
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        shutil.copyfile(db_path, staging)
-    finally:
-        con.close()
-
-
 def _copy_ops(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
     con.execute("drop schema if exists ops cascade")
     con.execute("create schema ops")
@@ -139,14 +123,22 @@ def _drop_unpublished(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
             con.execute(f'drop {kind} quality."{name}"')
 
 
-def _copy_history(con: duckdb.DuckDBPyConnection) -> None:
-    """Refresh the history of a copy of the previous published file from the working file."""
-    con.execute("create schema if not exists quality")
-    for table in QUALITY_HISTORY:
-        con.execute(f"drop table if exists quality.{table}")
-        if _exists(con, SOURCE, "quality", table):
-            con.execute(f"create table quality.{table} as select * from {SOURCE}.quality.{table}")
-    _copy_ops(con, SOURCE)
+def _copy_history(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """Refresh the quality history and the ops copies of the staging file from the working
+    file: a copy of the previous published file lacks this run, and so does a copy of the
+    working file made while the gate ran."""
+    con.execute(f"attach {_sql_path(db_path)} as {SOURCE} (read_only)")
+    try:
+        con.execute("create schema if not exists quality")
+        for table in QUALITY_HISTORY:
+            con.execute(f"drop table if exists quality.{table}")
+            if _exists(con, SOURCE, "quality", table):
+                con.execute(
+                    f"create table quality.{table} as select * from {SOURCE}.quality.{table}"
+                )
+        _copy_ops(con, SOURCE)
+    finally:
+        con.execute(f"detach {SOURCE}")
 
 
 def _carry_publications(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
@@ -176,32 +168,46 @@ def _assemble(
     con: duckdb.DuckDBPyConnection, db_path: Path, target: Path, gate_passed: bool
 ) -> None:
     """Bring the staging file to the published contract (quality.publications aside)."""
-    if not gate_passed:
-        con.execute(f"attach {_sql_path(db_path)} as {SOURCE} (read_only)")
-        try:
-            _copy_history(con)
-        finally:
-            con.execute(f"detach {SOURCE}")
-        return
-    catalog = con.execute("select current_database()").fetchone()[0]
-    _materialise_views(con, catalog, "marts")
-    _copy_ops(con, catalog)
-    _drop_unpublished(con, catalog)
-    if target.exists():
+    if gate_passed:
+        catalog = con.execute("select current_database()").fetchone()[0]
+        _materialise_views(con, catalog, "marts")
+        _drop_unpublished(con, catalog)
+    _copy_history(con, db_path)
+    if gate_passed and target.exists():
         _carry_publications(con, target)
 
 
-def publish(db_path: Path, run_id: str, gate_passed: bool) -> Publication:
+def _staging(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def start_snapshot(db_path: Path) -> Snapshot:
+    """Start the byte copy a passed gate publishes from, in the background. Call once the
+    build has closed the file; until `publish` (or `Snapshot.wait`) returns, nothing may write
+    it, readers may."""
+    return Snapshot.start(Path(db_path), _staging(published_db(Path(db_path))))
+
+
+def publish(
+    db_path: Path, run_id: str, gate_passed: bool, snapshot: Snapshot | None = None
+) -> Publication:
     """Assemble the next published file from the working warehouse and swap it in.
 
     Call only after every writer of `db_path` has closed (ingest, dbt, the quality history).
+    `snapshot`: the copy `start_snapshot` began before the gate (discarded if it failed).
     """
     db_path = Path(db_path)
     target = published_db(db_path)
-    staging = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    if snapshot is not None and not gate_passed:
+        snapshot.discard()
+        snapshot = None
+    staging = snapshot.dest if snapshot is not None else _staging(target)
     try:
-        if gate_passed:
-            _snapshot(db_path, staging)
+        if snapshot is not None:
+            snapshot.check()
+        elif gate_passed:
+            checkpoint(db_path)
+            copy_locked(db_path, staging)
         elif target.exists():
             shutil.copyfile(target, staging)
         con = duckdb.connect(str(staging))

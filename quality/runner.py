@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,13 +68,16 @@ def run_quality(
     suites_dir: Path = SUITES_DIR,
     layers: tuple[str, ...] = (),
     full: bool = False,
+    before_record: Callable[[], None] | None = None,
 ) -> QualityRun:
     """Validate the warehouse, append the run to `quality.runs`/`quality.results`, build the
     Data Docs under `<reports>/data_docs/`. Raises nothing for failed checks: the caller reads
     `.passed`.
 
     Per-row and key checks of raw suites see only the loads no passed run covered
-    (quality/scope.py); `full=True` runs every check over whole tables."""
+    (quality/scope.py); `full=True` runs every check over whole tables. `before_record` is
+    called between the checks, which only read the file, and the history write: the pipeline
+    waits there for its background copy of the file (crm.pipeline)."""
     import great_expectations as gx
 
     db_path = Path(db_path)
@@ -92,6 +96,8 @@ def run_quality(
     run = QualityRun(
         run_id, started, finished, outcomes, docs_dir / "index.html", gaps, timings, plan.mode
     )
+    if before_record is not None:
+        before_record()
     history.record_run(
         db_path,
         {

@@ -9,8 +9,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crm.publish import publish
+from crm.errors import UserError
+from crm.pipeline import gate_and_publish
+from crm.publish import publish, start_snapshot
 from crm.settings import published_db
+from crm.snapshot import Snapshot
+from quality import run_quality
 
 # What dashboards may see, relation by relation: every mart plus these.
 HISTORY = {
@@ -195,3 +199,67 @@ def test_reader_of_the_old_file_keeps_working_across_the_swap(working: Path) -> 
         "select (select count(*) from marts.customer_360), (select count(*) from marts.fct_orders)",
     )[0]
     assert new_counts[0] < old_counts[0] and new_counts[1] < old_counts[1]
+
+
+def _leftovers(db: Path) -> list[str]:
+    return sorted(p.name for p in db.parent.iterdir() if p.name.endswith((".tmp", ".tmp.wal")))
+
+
+def test_the_gate_s_checks_read_the_file_while_it_is_copied(working: Path, tmp_path: Path) -> None:
+    runs_before = _rows(working, "select count(*) from quality.runs")[0][0]
+    seen: list[int] = []
+    snapshot = start_snapshot(working)
+
+    def before_record() -> None:
+        # The pipeline's hook: the copy must be complete before the history is written.
+        snapshot.wait()
+        seen.append(_rows(snapshot.dest, "select count(*) from quality.runs")[0][0])
+
+    run = run_quality(working, reports_dir=tmp_path / "reports", before_record=before_record)
+
+    assert seen == [runs_before]  # the copy was made before this run was recorded
+    publication = publish(working, run.run_id, run.passed, snapshot)
+
+    served = published_db(working)
+    assert publication.marts_updated and _leftovers(working) == []
+    # The copy predates the run; the published history still has it, from the working file.
+    assert (run.run_id,) in _rows(served, "select run_id from quality.runs")
+    assert sorted(_scan(served, "quality.results")) == sorted(_scan(working, "quality.results"))
+    for name in _marts(working):
+        assert _scan(served, f'marts."{name}"') == _scan(working, f'marts."{name}"'), name
+
+
+def test_the_pipeline_gate_publishes_its_own_run(working: Path, tmp_path: Path) -> None:
+    gate = gate_and_publish(working, build_ok=True, reports_dir=tmp_path / "reports")
+
+    assert gate.passed and gate.publication.marts_run_id == gate.quality_run.run_id
+    assert gate.quality_seconds > 0 and gate.publish_seconds > 0
+    served = published_db(working)
+    assert (gate.quality_run.run_id,) in _rows(served, "select run_id from quality.runs")
+    assert _relations(served) == {("marts", m) for m in _marts(working)} | HISTORY
+    assert _leftovers(working) == []
+
+
+def test_a_failed_gate_throws_the_copy_away(working: Path) -> None:
+    publish(working, "run-good", gate_passed=True)
+    served = published_db(working)
+    good_counts = _rows(served, "select count(*) from marts.customer_360")
+    _execute(working, "delete from marts.customer_360 where hash(customer_key) % 2 = 0")
+    snapshot = start_snapshot(working)
+
+    publication = publish(working, "run-bad", gate_passed=False, snapshot=snapshot)
+
+    assert not publication.marts_updated and publication.marts_run_id == "run-good"
+    assert _rows(served, "select count(*) from marts.customer_360") == good_counts
+    assert not snapshot.dest.exists() and _leftovers(working) == []
+
+
+def test_a_copy_that_fails_is_one_line_naming_the_files(working: Path, tmp_path: Path) -> None:
+    snapshot = Snapshot.start(working, tmp_path / "no-such-dir" / "copy.tmp")
+
+    with pytest.raises(UserError) as raised:
+        publish(working, "run-1", gate_passed=True, snapshot=snapshot)
+
+    message = str(raised.value)
+    assert "\n" not in message and str(working) in message and "no-such-dir" in message
+    assert not published_db(working).exists()
