@@ -10,8 +10,9 @@ from bench.measure import Measurement
 from bench.targets import load_targets
 
 # The stages a pipeline run consists of, whose peak RSS the 8 GB target bounds (baselines and
-# data generation are the benchmark's own work).
-PIPELINE = ("ingest", "dbt_build", "quality", "publish")
+# data generation are the benchmark's own work). `gate` is the quality gate and the
+# publication as the pipeline runs them: the file copy during the checks.
+PIPELINE = ("ingest", "dbt_build", "gate")
 PRODUCT = (*PIPELINE, "dashboards", "clv_fit", "incremental_day", "unchanged_day")
 
 # The stages whose clock each judged figure is read from: a figure is valid when none of them
@@ -21,7 +22,7 @@ FIGURE_STAGES: dict[str, tuple[str, ...]] = {
     "peak_rss_gb": (),
     "ingestion_rate_ratio": ("ingest", "plain_ctas"),
     "dbt_overhead_ratio": ("dbt_build", "dbt_direct"),
-    "quality_ratio": ("quality", "quality_sql_pass"),
+    "quality_ratio": ("gate", "quality_sql_pass"),
     "incremental_share": ("incremental_day", *PIPELINE),
     "dashboard_query_p95_ms": ("dashboards",),
     "clv_fit_seconds": ("clv_fit",),
@@ -36,7 +37,8 @@ def _spoiled(figure: str, stolen: list[str]) -> bool:
 CPU_RATIOS = (
     ("ingestion_rate_ratio_cpu", "ingest", "plain_ctas", True),
     ("dbt_overhead_ratio_cpu", "dbt_build", "dbt_direct", False),
-    ("quality_ratio_cpu", "quality", "quality_sql_pass", False),
+    # the gate's CPU includes the publication's (its copy runs in a child process)
+    ("quality_ratio_cpu", "gate", "quality_sql_pass", False),
 )
 
 
@@ -71,7 +73,6 @@ def compute(
     _ingestion(stages, f)
     _dbt(stages, f)
     _quality(stages, f)
-    v["publish_seconds"] = _seconds(stages, "publish")
     parts = [_seconds(stages, s) for s in PIPELINE]
     v["full_pipeline_seconds"] = round(sum(parts), 3) if None not in parts else None
     cpu = [stages[s].cpu_seconds for s in PIPELINE if s in stages]
@@ -193,8 +194,10 @@ def _dbt(stages: dict[str, Measurement], f: Figures) -> None:
 
 def _quality(stages: dict[str, Measurement], f: Figures) -> None:
     v = f.values
-    checked, one_pass = stages.get("quality"), stages.get("quality_sql_pass")
-    v["quality_seconds"] = _seconds(stages, "quality")
+    checked, one_pass = stages.get("gate"), stages.get("quality_sql_pass")
+    v["gate_seconds"] = _seconds(stages, "gate")
+    steps = checked.details.get("step_seconds", {}) if checked and checked.ok else {}
+    v["quality_seconds"], v["publish_seconds"] = steps.get("quality"), steps.get("publish")
     if checked and checked.ok and not checked.details.get("passed"):
         failed = ", ".join(checked.details.get("critical_failures", [])[:8])
         f.notes.append(f"quality gate failed (critical: {failed})")

@@ -114,7 +114,12 @@ def markdown(document: dict[str, Any]) -> str:
             ratio("dbt_overhead_ratio"),
             *verdict("dbt_overhead_ratio"),
         ),
-        stage_row("quality gate (run_quality)", "quality", "one SQL pass", "quality_sql_pass"),
+        stage_row(
+            "quality gate and publication (the file copy during the checks)",
+            "gate",
+            "one SQL pass",
+            "quality_sql_pass",
+        ),
         (
             "quality: GX validation vs SQL pass",
             _s(v.get("quality_validate_seconds")),
@@ -122,9 +127,16 @@ def markdown(document: dict[str, Any]) -> str:
             ratio("quality_ratio"),
             *verdict("quality_ratio"),
         ),
-        ("publish", _stage(document, "publish"), "", "", "", ""),
         (
-            "full pipeline (ingest + build + quality + publish)",
+            "of which: the checks; publication after them",
+            f"{_s(v.get('quality_seconds'))}; {_s(v.get('publish_seconds'))}",
+            "",
+            "",
+            "",
+            "",
+        ),
+        (
+            "full pipeline (ingest + build + gate and publication)",
             _s(v.get("full_pipeline_seconds")) + f" ({_s(v.get('full_pipeline_cpu_seconds'))} CPU)",
             "",
             "",

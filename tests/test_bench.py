@@ -20,9 +20,8 @@ STAGES = (
     "plain_ctas",
     "dbt_build",
     "dbt_direct",
-    "quality",
+    "gate",
     "quality_sql_pass",
-    "publish",
     "dashboards",
     "clv_fit",
     "incremental_day",
@@ -71,6 +70,11 @@ def test_each_ratio_has_its_baseline_from_the_same_run(tiny_run):
     assert document["stages"]["incremental_day"]["details"]["rows_read"] > 0
     assert document["stages"]["unchanged_day"]["details"]["rows_read"] == 0
     assert figures["unchanged_share"] > 0
+    # The gate stage is the pipeline's: checks, then what is left of the publication.
+    gate = document["stages"]["gate"]["details"]
+    assert gate["published"]["gate_passed"] and gate["published"]["marts_tables"] > 0
+    assert figures["quality_seconds"] > 0 and figures["publish_seconds"] > 0
+    assert figures["quality_seconds"] + figures["publish_seconds"] <= figures["gate_seconds"]
     # The day's fixed cost is itemised from the build's own nodes.
     build = document["stages"]["unchanged_day"]["details"]["build"]
     tests = build["by_resource_type"]["test"]["nodes"]

@@ -43,7 +43,7 @@ def _stage(name: str, steal: float | None) -> Measurement:
 
 
 def test_a_run_with_a_stage_above_the_steal_limit_is_marked_not_valid():
-    quiet = {"ingest": _stage("ingest", 0.4), "publish": _stage("publish", 2.0)}
+    quiet = {"ingest": _stage("ingest", 0.4), "gate": _stage("gate", 2.0)}
     found = figures.compute(quiet, {}, max_steal_percent=5)
     assert found.values["valid"] is True
     assert found.values["max_cpu_steal_percent"] == 2.0
@@ -57,14 +57,11 @@ def test_a_run_with_a_stage_above_the_steal_limit_is_marked_not_valid():
 
 
 def test_only_the_figures_timed_on_a_stolen_stage_are_not_valid():
-    stages = {
-        name: _stage(name, 30.0 if name == "quality" else 1.0)
-        for name in figures.PIPELINE
-    }
+    stages = {name: _stage(name, 30.0 if name == "gate" else 1.0) for name in figures.PIPELINE}
     found = figures.compute(stages, {}, max_steal_percent=5)
     verdicts = {t["figure"]: t["valid"] for t in figures.check_targets(found.values)}
-    assert found.values["stolen_stages"] == ["quality"]
-    # quality is part of the full run, and so of the incremental day's denominator
+    assert found.values["stolen_stages"] == ["gate"]
+    # the gate is part of the full run, and so of the incremental day's denominator
     assert verdicts["quality_ratio"] is False
     assert verdicts["full_pipeline_seconds"] is False
     assert verdicts["incremental_share"] is False
