@@ -77,6 +77,7 @@ def compute(
     v["full_pipeline_seconds"] = round(sum(parts), 3) if None not in parts else None
     cpu = [stages[s].cpu_seconds for s in PIPELINE if s in stages]
     v["full_pipeline_cpu_seconds"] = round(sum(cpu), 3) if len(cpu) == len(PIPELINE) else None
+    _host(stages, f)
     _incremental(stages, dataset, f)
     # Stage and baseline run minutes apart; on a shared machine their wall times see different
     # loads, CPU time much less so. Whole-stage CPU ratios (start-up included) beside each.
@@ -209,6 +210,22 @@ def _quality(stages: dict[str, Measurement], f: Figures) -> None:
     v["quality_sql_pass_seconds"] = one_pass.details["sql_pass_seconds"]
     v["quality_ratio"] = _ratio(validate, one_pass.details["sql_pass_seconds"])
     f.baselines["quality_ratio"] = "quality_sql_pass_seconds"
+
+
+def _host(stages: dict[str, Measurement], f: Figures) -> None:
+    """The 10-minute target is in seconds, but the same code on the same files ran 350-610 s
+    on hosts of the same size (slower cores: CPU time rose with wall time, steal stayed low).
+    The plain CTAS, run in the same minutes, measures the host, so the full run in multiples
+    of it is the figure to compare across runs."""
+    v, ctas = f.values, stages.get("plain_ctas")
+    plain = ctas.seconds if ctas and ctas.ok else None
+    v["full_pipeline_plain_ctas_multiple"] = _ratio(v.get("full_pipeline_seconds"), plain)
+    if v["full_pipeline_plain_ctas_multiple"] is not None:
+        f.notes.append(
+            f"host speed: the plain CTAS of the same files took {ctas.seconds:.1f} s; the full "
+            f"pipeline took {v['full_pipeline_plain_ctas_multiple']:.1f}× that (compare this "
+            "multiple, not the seconds, across runs on different hosts)"
+        )
 
 
 def _incremental(stages: dict[str, Measurement], dataset: dict, f: Figures) -> None:

@@ -138,8 +138,9 @@ def markdown(document: dict[str, Any]) -> str:
         (
             "full pipeline (ingest + build + gate and publication)",
             _s(v.get("full_pipeline_seconds")) + f" ({_s(v.get('full_pipeline_cpu_seconds'))} CPU)",
-            "",
-            "",
+            # Not judged: the host's speed, so runs on faster or slower hosts compare.
+            f"plain CTAS {_s((document['stages'].get('plain_ctas') or {}).get('seconds'))}",
+            ratio("full_pipeline_plain_ctas_multiple"),
             *verdict("full_pipeline_seconds"),
         ),
         (

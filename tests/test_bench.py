@@ -70,6 +70,12 @@ def test_each_ratio_has_its_baseline_from_the_same_run(tiny_run):
     assert document["stages"]["incremental_day"]["details"]["rows_read"] > 0
     assert document["stages"]["unchanged_day"]["details"]["rows_read"] == 0
     assert figures["unchanged_share"] > 0
+    # The host's speed, from the plain CTAS of the same run.
+    plain = document["stages"]["plain_ctas"]["seconds"]
+    assert figures["full_pipeline_plain_ctas_multiple"] == pytest.approx(
+        figures["full_pipeline_seconds"] / plain, rel=1e-2
+    )
+    assert any(n.startswith("host speed:") for n in document["notes"])
     # The gate stage is the pipeline's: checks, then what is left of the publication.
     gate = document["stages"]["gate"]["details"]
     assert gate["published"]["gate_passed"] and gate["published"]["marts_tables"] > 0
